@@ -1,0 +1,1 @@
+"""Why a module of a company cannot close for a period: blockers, root causes first."""

@@ -1,0 +1,204 @@
+"""The store: the ERP snapshot of the scenario contract, tickets and the audit log."""
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.types import ExactDecimal, StringList, UTCDateTime
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200))
+    current_period = Column(String(7))
+    close_deadline = Column(UTCDateTime, nullable=True)
+    timezone = Column(String(64), default="UTC")
+    # MODULE -> [MODULE]; replaces the default dependencies of the modules it names.
+    depends_on = Column(JSON, nullable=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200))
+    role = Column(String(32))
+    company_id = Column(ForeignKey("companies.id"), index=True)
+    email = Column(String(200), nullable=True)
+    close_permissions = Column(StringList, default=list)
+
+
+class ModuleState(Base):
+    __tablename__ = "module_states"
+    __table_args__ = (UniqueConstraint("company_id", "period", "module"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    company_id = Column(ForeignKey("companies.id"))
+    period = Column(String(7))
+    module = Column(String(32))
+    status = Column(String(16))
+    message = Column(Text, nullable=True)
+    updated_at = Column(UTCDateTime, nullable=True)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_blocking", "company_id", "period", "status", "issues"),)
+
+    id = Column(String(64), primary_key=True)
+    company_id = Column(ForeignKey("companies.id"))
+    period = Column(String(7))
+    kind = Column(String(16))
+    status = Column(String(16))
+    issues = Column(StringList, default=list)
+    amount = Column(ExactDecimal)
+    currency = Column(String(3))
+    counterparty = Column(String(200), nullable=True)
+    owner_id = Column(ForeignKey("users.id"), nullable=True)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (Index("ix_payments_blocking", "company_id", "period", "status"),)
+
+    id = Column(String(64), primary_key=True)
+    company_id = Column(ForeignKey("companies.id"))
+    period = Column(String(7))
+    direction = Column(String(3))
+    method = Column(String(16))
+    status = Column(String(16))
+    amount = Column(ExactDecimal)
+    currency = Column(String(3))
+    order_id = Column(ForeignKey("orders.id"), nullable=True)
+    failure_reason = Column(Text, nullable=True)
+    owner_id = Column(ForeignKey("users.id"), nullable=True)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_blocking", "company_id", "period", "status"),)
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200))
+    company_id = Column(ForeignKey("companies.id"))
+    period = Column(String(7))
+    module = Column(String(32))
+    status = Column(String(16))
+    error = Column(Text, nullable=True)
+    finished_at = Column(UTCDateTime, nullable=True)
+
+
+class Voucher(Base):
+    __tablename__ = "vouchers"
+    __table_args__ = (Index("ix_vouchers_blocking", "company_id", "period", "status"),)
+
+    id = Column(String(64), primary_key=True)
+    company_id = Column(ForeignKey("companies.id"))
+    period = Column(String(7))
+    status = Column(String(16))
+    amount = Column(ExactDecimal, nullable=True)
+
+
+class Reconciliation(Base):
+    __tablename__ = "reconciliations"
+    __table_args__ = (Index("ix_reconciliations_period", "company_id", "period"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    company_id = Column(ForeignKey("companies.id"))
+    period = Column(String(7))
+    module = Column(String(32))
+    account = Column(String(64))
+    subledger_total = Column(ExactDecimal)
+    gl_total = Column(ExactDecimal)
+
+
+class Component(Base):
+    __tablename__ = "components"
+
+    id = Column(String(64), primary_key=True)
+    name = Column(String(200))
+    status = Column(String(32), index=True)
+    affects = Column(StringList, default=list)
+    message = Column(Text, nullable=True)
+    maintenance_until = Column(UTCDateTime, nullable=True)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_requester", "requester_id", "created_at"),
+        Index("ix_tickets_queue", "status", "priority"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    number = Column(String(32), unique=True)
+    requester_id = Column(ForeignKey("users.id"))
+    company_id = Column(ForeignKey("companies.id"), index=True)
+    period = Column(String(7), nullable=True)
+    category = Column(String(32))
+    status = Column(String(16), default="new")
+    priority = Column(Integer)
+    summary = Column(Text)
+    assignee_id = Column(ForeignKey("users.id"), nullable=True)
+    created_at = Column(UTCDateTime, default=utcnow)
+    updated_at = Column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Same conversation turn asking twice -> same key -> one ticket.
+    idempotency_key = Column(String(200), unique=True, nullable=True)
+    # The diagnosis (contract JSON) the ticket was opened from, for whoever picks it up.
+    diagnosis = Column(JSON, nullable=True)
+
+    comments = relationship(
+        "TicketComment",
+        back_populates="ticket", order_by="TicketComment.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketComment(Base):
+    __tablename__ = "ticket_comments"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(ForeignKey("tickets.id"), index=True)
+    author_id = Column(String(64), nullable=True)
+    body = Column(Text)
+    created_at = Column(UTCDateTime, default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="comments")
+
+
+class AuditEntry(Base):
+    """What the assistant did for whom: every data access and every change."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    at = Column(UTCDateTime, default=utcnow, index=True)
+    actor = Column(String(64), nullable=True, index=True)
+    action = Column(String(64))
+    company_id = Column(String(64), nullable=True)
+    detail = Column(JSON, nullable=True)
+    # Audit rows outlive scenario reloads, so company is a plain string, not a foreign key.
+
+
+SCENARIO_TABLES = (
+    TicketComment,
+    Ticket,
+    Reconciliation,
+    Voucher,
+    Job,
+    Payment,
+    Order,
+    ModuleState,
+    Component,
+    User,
+    Company,
+)
+"""Tables a scenario load replaces, children first (delete in this order)."""
