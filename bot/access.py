@@ -1,0 +1,30 @@
+"""Who may see which company's data: the one place roles are interpreted."""
+
+from typing import Optional
+
+from sqlalchemy.orm import Session
+
+from bot.errors import PermissionDenied
+from bot.models import User
+
+CROSS_COMPANY_ROLES = ("helpdesk", "finance_advisor", "admin")
+
+ACCESS_HELP = (
+    "I don't know you yet, so I can't show any company data. "
+    "Ask your Closebot administrator to add your chat user id to the user directory "
+    "(role and company), then say hi again."
+)
+
+
+def find_user(session: Session, user_id: Optional[str]) -> Optional[User]:
+    return session.get(User, user_id) if user_id else None
+
+
+def require_company_access(user: User, company_id: str) -> None:
+    """Employees and accountants see their own company only; support roles see all."""
+    if user.role in CROSS_COMPANY_ROLES or user.company_id == company_id:
+        return
+    raise PermissionDenied(
+        f"You can only look at company {user.company_id}. For {company_id}, ask its "
+        "accountants or the helpdesk."
+    )

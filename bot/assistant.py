@@ -1,0 +1,359 @@
+"""What the assistant says and does for each request: the service the Rasa actions call.
+
+Every function takes the sender id (the store's user id), checks who is asking,
+records the access in the audit log and returns a ``Reply``: texts, buttons and the
+slot values the conversation should remember. Nothing here knows about Rasa.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit, tickets
+from bot.access import ACCESS_HELP, CROSS_COMPANY_ROLES, find_user, require_company_access
+from bot.advice_prevention import PREVENTION
+from bot.diagnosis.engine import diagnose
+from bot.diagnosis.result import Blocker, Diagnosis
+from bot.errors import ClosebotError, NotFoundError, PermissionDenied
+from bot.models import Company, Component, Job, Ticket, User
+from bot.nlp.normalize import resolve_company, resolve_module, resolve_period
+from bot.vocabulary import MODULE_LABELS, OPEN_TICKET_STATUSES
+
+SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
+
+
+@dataclass
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass
+class Reply:
+    texts: List[str] = field(default_factory=list)
+    buttons: List[Button] = field(default_factory=list)
+    slots: Dict[str, Any] = field(default_factory=dict)
+
+
+NEXT = Button("Next blocker", "/ask_next_blocker")
+TICKET = Button("Open a ticket", "/open_ticket")
+STATUS = Button("System status", "/system_status")
+MY_TICKETS = Button("My tickets", "/my_tickets")
+
+
+def greet(session: Session, sender: str) -> Reply:
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([f"Hi! {ACCESS_HELP}"])
+    first = user.name.split()[0]
+    return Reply(
+        [f"Hi {first}! I'm Closebot. Tell me what won't close (e.g. \"I can't close November\") "
+         "and I'll find the cause in the business systems."],
+        [Button("Why can't I close?", "/report_blocked_close"), MY_TICKETS, STATUS],
+    )
+
+
+def diagnose_close(
+    session: Session,
+    sender: str,
+    company_text: Optional[str] = None,
+    period_text: Optional[str] = None,
+    module_text: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> Reply:
+    """Diagnose a blocked close and explain the first root cause in full."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    company_id = resolve_company(company_text) if company_text else user.company_id
+    company = session.get(Company, company_id)
+    if company is None:
+        return Reply([f"I don't know a company {company_text!r}. Your company is {user.company_id}."])
+    try:
+        require_company_access(user, company.id)
+    except PermissionDenied as exc:
+        audit.record(session, sender, "diagnose_refused", company.id, {"reason": str(exc)})
+        return Reply([str(exc)])
+    period = company.current_period
+    if period_text:
+        period = resolve_period(period_text, company.current_period) or ""
+        if not period:
+            return Reply([f"I couldn't read {period_text!r} as a period. Try \"October\" or "
+                          f"\"2026-10\"; {company.id} is in {company.current_period}."])
+    module = "general_ledger"
+    if module_text:
+        module = resolve_module(module_text) or ""
+        if not module:
+            names = ", ".join(MODULE_LABELS.values())
+            return Reply([f"I don't know a module {module_text!r}. I know: {names}."])
+    # Permission is only meaningful for someone of that company.
+    as_user = user.id if user.company_id == company.id else None
+    try:
+        result = diagnose(session, company.id, period=period, module=module, user_id=as_user, now=now)
+    except NotFoundError as exc:
+        return Reply([f"I can't diagnose that: {exc}."])
+    audit.record(
+        session, sender, "diagnose", company.id,
+        {"period": period, "module": module, "blockers": len(result.blockers)},
+    )
+    slots = {
+        "company": company.id,
+        "period": period,
+        "module": module,
+        "last_diagnosis": result.to_dict(),
+        "blocker_index": 0.0,
+        "has_blockers": not result.can_close,
+    }
+    return Reply(render_diagnosis(result, company), _diagnosis_buttons(result, 0), slots)
+
+
+def next_blocker(session: Session, sender: str, last: Optional[Dict[str, Any]], index: int) -> Reply:
+    """Walk to the next root cause of the diagnosis the user is looking at."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    if not last:
+        return Reply(["Let me look first: which period and company? "
+                      "(e.g. \"why can't I close November?\")"])
+    result = Diagnosis.from_dict(last)
+    roots = result.root_causes
+    nxt = index + 1
+    if nxt >= len(roots):
+        more = "" if roots else " There was nothing blocking."
+        return Reply(
+            [f"That was the last root cause.{more} Fix them and ask me to check again, "
+             "or open a ticket if someone else must act."],
+            [TICKET, Button("Check again", "/report_blocked_close")],
+            {"blocker_index": float(len(roots))},
+        )
+    text = f"{nxt + 1}/{len(roots)} " + render_blocker(result, roots[nxt])
+    return Reply([text], _diagnosis_buttons(result, nxt), {"blocker_index": float(nxt)})
+
+
+def open_ticket(
+    session: Session,
+    sender: str,
+    last: Optional[Dict[str, Any]],
+    note: Optional[str],
+    idempotency_key: Optional[str],
+    company_text: Optional[str] = None,
+    period_text: Optional[str] = None,
+    module_text: Optional[str] = None,
+) -> Reply:
+    """Open (once) a ticket carrying the diagnosis; diagnose first when there is none yet."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    reply_texts: List[str] = []
+    if not last:
+        first = diagnose_close(session, sender, company_text, period_text, module_text)
+        last = first.slots.get("last_diagnosis")
+        if not last:
+            return first
+    result = Diagnosis.from_dict(last)
+    try:
+        require_company_access(user, result.company)
+    except PermissionDenied as exc:
+        return Reply([str(exc)])
+    note = None if note is None or note.strip().lower() in SKIP_WORDS else note.strip()
+    ticket = tickets.create_ticket(
+        session, user.id, result.company, diagnosis=result, note=note,
+        idempotency_key=idempotency_key,
+    )
+    reply_texts.append(
+        f"🎫 Ticket {ticket.number} is open (priority {ticket.priority}, {ticket.category}) for "
+        f"{result.company} {result.period}, with the diagnosis attached. The helpdesk will pick it "
+        f"up; ask me \"status of {ticket.number}\" any time."
+    )
+    return Reply(reply_texts, [MY_TICKETS], {"ticket_number": ticket.number, "ticket_note": None})
+
+
+SKIP_WORDS = {"no", "nope", "nothing", "n", "skip", "no thanks", "nah", "-", "none"}
+
+
+def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply:
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    if not number:
+        return my_tickets(session, sender)
+    try:
+        ticket = tickets.get_ticket(session, number.strip())
+    except NotFoundError:
+        return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."],
+                     [MY_TICKETS])
+    if not _may_see_ticket(user, ticket):
+        audit.record(session, sender, "ticket_refused", ticket.company_id, {"number": ticket.number})
+        return Reply([f"Ticket {ticket.number} isn't yours, so I can't show it. "
+                      "The helpdesk can tell you more."])
+    audit.record(session, sender, "ticket_read", ticket.company_id, {"number": ticket.number})
+    assignee = ticket.assignee_id or "nobody yet"
+    text = (f"{ticket.number}: {ticket.status.replace('_', ' ')} · priority {ticket.priority} · "
+            f"assigned to {assignee}\n{ticket.summary}")
+    if ticket.comments:
+        last = ticket.comments[-1]
+        text += f"\nLatest note ({last.author_id or 'system'}): {last.body}"
+    return Reply([text], slots={"ticket_number": ticket.number})
+
+
+def my_tickets(session: Session, sender: str) -> Reply:
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    rows = tickets.list_tickets(session, requester_id=user.id, limit=10)
+    audit.record(session, sender, "tickets_list", user.company_id, {"count": len(rows)})
+    if not rows:
+        return Reply(["You have no tickets. If a close is stuck, tell me and I'll look."])
+    lines = [f"• {r.number} [{r.status.replace('_', ' ')}, P{r.priority}] {r.company} "
+             f"{r.period or ''}: {_short(r.summary, 90)}" for r in rows]
+    open_count = sum(r.status in OPEN_TICKET_STATUSES for r in rows)
+    return Reply([f"Your tickets ({open_count} open):\n" + "\n".join(lines)])
+
+
+def system_status(session: Session, sender: str) -> Reply:
+    """Components that are not operational and the company's failed or stuck batch jobs."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    company = session.get(Company, user.company_id)
+    components = session.scalars(
+        select(Component).where(Component.status != "operational").order_by(Component.name)
+    ).all()
+    total = session.scalar(select(Component.id).limit(1))
+    jobs = session.scalars(
+        select(Job)
+        .where(Job.company_id == company.id, Job.period == company.current_period,
+               Job.status != "succeeded")
+        .order_by(Job.id)
+    ).all()
+    audit.record(session, sender, "system_status", company.id,
+                 {"components": len(components), "jobs": len(jobs)})
+    lines: List[str] = []
+    if total is None:
+        lines.append("I have no component status on record, so I can't say whether systems are up.")
+    elif not components:
+        lines.append("All monitored components are operational.")
+    else:
+        lines.append("Components not fully working:")
+        for c in components:
+            affects = ", ".join(c.affects) or "no close module"
+            until = f", maintenance until {_fmt_dt(c.maintenance_until, company)}" if c.maintenance_until else ""
+            msg = f": {c.message}" if c.message else ""
+            lines.append(f"• {c.name} — {c.status.replace('_', ' ')} (affects {affects}{until}){msg}")
+    if jobs:
+        lines.append(f"Batch jobs of {company.id} {company.current_period} not succeeded:")
+        lines += [f"• {j.id} {j.name}: {j.status}{(' — ' + j.error) if j.error else ''}" for j in jobs]
+    else:
+        lines.append(f"No failed or pending batch jobs for {company.id} {company.current_period}.")
+    return Reply(["\n".join(lines)])
+
+
+# ---- rendering ---------------------------------------------------------------------------
+
+
+def render_diagnosis(result: Diagnosis, company: Company) -> List[str]:
+    target = MODULE_LABELS.get(result.module, result.module).lower()
+    deadline = _deadline_text(company)
+    if result.can_close:
+        status = "is already closed" if result.target_status == "closed" else "has nothing blocking it"
+        return [f"✅ {result.company} {result.period}: the {target} {status}. You can run the close "
+                f"now{deadline}."]
+    roots = result.root_causes
+    head = (f"{result.company} can't close the {target} for {result.period}: {len(roots)} root "
+            f"cause{'s' if len(roots) != 1 else ''} found{deadline}.")
+    if result.target_message:
+        head += f"\nERP says: “{result.target_message}”"
+    first = f"1/{len(roots)} " + render_blocker(result, roots[0]) if roots else ""
+    others = [f"• {b.kind.replace('_', ' ')} ({b.module}): {', '.join(b.refs) or '—'}" for b in roots[1:]]
+    texts = [head, first]
+    if others:
+        texts.append("Also blocking:\n" + "\n".join(others) +
+                     "\nSay \"next\" to go through them, or \"open a ticket\".")
+    return [t for t in texts if t]
+
+
+def render_blocker(result: Diagnosis, blocker: Blocker) -> str:
+    icon = SEVERITY_ICON.get(blocker.severity, "")
+    chain = _chain(result, blocker)
+    lines = [
+        f"{icon} {blocker.summary}",
+        f"Fix: {blocker.fix}",
+        f"Who: {blocker.owner_role.replace('_', ' ')}",
+    ]
+    if chain:
+        lines.insert(1, f"Blocks: {chain}")
+    prevention = PREVENTION.get(blocker.kind)
+    if prevention:
+        lines.append(f"Next time: {prevention}")
+    return "\n".join(lines)
+
+
+def _chain(result: Diagnosis, blocker: Blocker) -> str:
+    """'receivables → general ledger': the modules this root cause holds up, nearest first."""
+    index = result.blockers.index(blocker)
+    modules: List[str] = [] if blocker.kind == "module_not_closed" else [blocker.module]
+    frontier = {index}
+    seen = set(frontier)
+    while frontier:
+        parents = {i for i, b in enumerate(result.blockers) if frontier & set(b.caused_by)} - seen
+        for i in sorted(parents):
+            m = result.blockers[i].module
+            if m not in modules:
+                modules.append(m)
+        seen |= parents
+        frontier = parents
+    if result.module not in modules:
+        modules.append(result.module)
+    return " → ".join(MODULE_LABELS.get(m, m).lower() for m in modules)
+
+
+def _diagnosis_buttons(result: Diagnosis, index: int) -> List[Button]:
+    if result.can_close:
+        return [MY_TICKETS, STATUS]
+    buttons = [TICKET]
+    if index + 1 < len(result.root_causes):
+        buttons.insert(0, NEXT)
+    return buttons
+
+
+def _deadline_text(company: Company) -> str:
+    if company.close_deadline is None:
+        return ""
+    now = datetime.now(timezone.utc)
+    left = company.close_deadline - now
+    when = _fmt_dt(company.close_deadline, company)
+    if left.total_seconds() < 0:
+        return f" (the close deadline {when} has passed)"
+    days, hours = left.days, left.seconds // 3600
+    return f" (deadline {when}, {days} d {hours} h left)" if days else f" (deadline {when}, {hours} h left)"
+
+
+def _fmt_dt(value: datetime, company: Company) -> str:
+    try:
+        from zoneinfo import ZoneInfo
+
+        local = value.astimezone(ZoneInfo(company.timezone or "UTC"))
+    except Exception:  # noqa: BLE001 - an odd timezone must not break the reply
+        local = value
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _may_see_ticket(user: User, ticket: Ticket) -> bool:
+    if user.role in CROSS_COMPANY_ROLES:
+        return True
+    if user.role == "accountant":
+        return ticket.company_id == user.company_id
+    return ticket.requester_id == user.id
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+__all__ = [
+    "Button", "Reply", "ClosebotError", "greet", "diagnose_close", "next_blocker",
+    "open_ticket", "ticket_status", "my_tickets", "system_status",
+]

@@ -1,0 +1,235 @@
+"""Close tickets: create (idempotently), read, list, update status, comment."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Sequence
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.diagnosis.result import Diagnosis
+from bot.errors import NotFoundError
+from bot.models import Company, Ticket, TicketComment
+from bot.vocabulary import OPEN_TICKET_STATUSES, TICKET_CATEGORIES, TICKET_STATUSES
+
+NUMBER_PREFIX = "CLS-"
+SEVERITY_PRIORITY = {"critical": 1, "high": 2, "medium": 3, "low": 4}
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as people and the CLI see it (the contract's ``tickets list --json`` row)."""
+
+    number: str
+    requester: str
+    company: str
+    period: Optional[str]
+    category: str
+    status: str
+    priority: int
+    summary: str
+    assignee: Optional[str]
+    created_at: str
+    updated_at: Optional[str]
+    comments: int
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def view(ticket: Ticket) -> TicketView:
+    return TicketView(
+        number=ticket.number,
+        requester=ticket.requester_id,
+        company=ticket.company_id,
+        period=ticket.period,
+        category=ticket.category,
+        status=ticket.status,
+        priority=ticket.priority,
+        summary=ticket.summary,
+        assignee=ticket.assignee_id,
+        created_at=ticket.created_at.isoformat(),
+        updated_at=ticket.updated_at.isoformat() if ticket.updated_at else None,
+        comments=len(ticket.comments),
+    )
+
+
+def category_for(diagnosis: Optional[Diagnosis]) -> str:
+    """The kind of the top root cause, or ``other`` when there is nothing to blame."""
+    if diagnosis and diagnosis.blockers:
+        return diagnosis.root_causes[0].kind if diagnosis.root_causes else diagnosis.blockers[0].kind
+    return "other"
+
+
+def priority_for(diagnosis: Optional[Diagnosis], deadline: Optional[datetime], now: datetime) -> int:
+    """1 (highest) .. 4 from the worst blocker severity, one step more urgent inside 24 h."""
+    severities = [b.severity for b in diagnosis.blockers] if diagnosis else []
+    priority = min((SEVERITY_PRIORITY[s] for s in severities), default=3)
+    if deadline is not None and deadline - now <= timedelta(hours=24):
+        priority -= 1
+    return max(1, min(4, priority))
+
+
+def summary_for(diagnosis: Optional[Diagnosis], note: Optional[str]) -> str:
+    if diagnosis and diagnosis.blockers:
+        top = diagnosis.root_causes[0] if diagnosis.root_causes else diagnosis.blockers[0]
+        head = f"{diagnosis.company} {diagnosis.period} {diagnosis.module} blocked: {top.summary}"
+    elif diagnosis:
+        head = f"{diagnosis.company} {diagnosis.period} {diagnosis.module}: help requested"
+    else:
+        head = "Close help requested"
+    return head if not note else f"{head} | Requester: {note}"
+
+
+def _next_number(session: Session) -> str:
+    seq = session.scalar(select(func.max(Ticket.id))) or 0
+    while True:
+        seq += 1
+        number = f"{NUMBER_PREFIX}{seq:06d}"
+        if session.scalar(select(Ticket.id).where(Ticket.number == number)) is None:
+            return number
+
+
+def find_by_key(session: Session, idempotency_key: str) -> Optional[Ticket]:
+    return session.scalar(select(Ticket).where(Ticket.idempotency_key == idempotency_key))
+
+
+def create_ticket(
+    session: Session,
+    requester_id: str,
+    company_id: str,
+    diagnosis: Optional[Diagnosis] = None,
+    period: Optional[str] = None,
+    note: Optional[str] = None,
+    idempotency_key: Optional[str] = None,
+    category: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> Ticket:
+    """Open a ticket with the diagnosis attached; the same idempotency key yields the same ticket.
+
+    The key is what makes "create the same ticket twice from one conversation turn" safe:
+    a retried action or a double click finds the first ticket instead of opening another.
+    """
+    if idempotency_key:
+        existing = find_by_key(session, idempotency_key)
+        if existing is not None:
+            return existing
+    company = session.get(Company, company_id)
+    if company is None:
+        raise NotFoundError(f"unknown company {company_id!r}")
+    now = now or datetime.now(timezone.utc)
+    category = category or category_for(diagnosis)
+    if category not in TICKET_CATEGORIES:
+        raise ValueError(f"unknown ticket category {category!r}")
+    for _attempt in range(5):
+        ticket = Ticket(
+            number=_next_number(session),
+            requester_id=requester_id,
+            company_id=company_id,
+            period=period or (diagnosis.period if diagnosis else None),
+            category=category,
+            status="new",
+            priority=priority_for(diagnosis, company.close_deadline, now),
+            summary=summary_for(diagnosis, note),
+            created_at=now,
+            updated_at=now,
+            idempotency_key=idempotency_key,
+            diagnosis=diagnosis.to_dict() if diagnosis else None,
+        )
+        try:
+            with session.begin_nested():
+                session.add(ticket)
+        except IntegrityError:
+            # Another writer took this number or this key at the same moment.
+            if idempotency_key:
+                existing = find_by_key(session, idempotency_key)
+                if existing is not None:
+                    return existing
+            continue
+        audit.record(
+            session, requester_id, "ticket_create", company_id,
+            {"number": ticket.number, "category": category, "priority": ticket.priority},
+        )
+        return ticket
+    raise RuntimeError("could not allocate a ticket number")
+
+
+def get_ticket(session: Session, number: str) -> Ticket:
+    ticket = session.scalar(select(Ticket).where(func.upper(Ticket.number) == number.upper()))
+    if ticket is None:
+        raise NotFoundError(f"no ticket {number}")
+    return ticket
+
+
+def list_tickets(
+    session: Session,
+    requester_id: Optional[str] = None,
+    company_id: Optional[str] = None,
+    statuses: Optional[Sequence[str]] = None,
+    limit: Optional[int] = None,
+) -> List[TicketView]:
+    """Tickets ordered for triage: open before done, then by close deadline, then priority."""
+    open_first = case((Ticket.status.in_(OPEN_TICKET_STATUSES), 0), else_=1)
+    stmt = (
+        select(Ticket)
+        .join(Company, Company.id == Ticket.company_id)
+        .order_by(
+            open_first,
+            Company.close_deadline.is_(None),
+            Company.close_deadline,
+            Ticket.priority,
+            Ticket.created_at,
+        )
+    )
+    if requester_id:
+        stmt = stmt.where(Ticket.requester_id == requester_id)
+    if company_id:
+        stmt = stmt.where(Ticket.company_id == company_id)
+    if statuses:
+        stmt = stmt.where(Ticket.status.in_(list(statuses)))
+    if limit:
+        stmt = stmt.limit(limit)
+    return [view(t) for t in session.scalars(stmt)]
+
+
+def update_status(session: Session, number: str, status: str, actor: Optional[str]) -> Ticket:
+    if status not in TICKET_STATUSES:
+        raise ValueError(f"status must be one of {', '.join(TICKET_STATUSES)}")
+    ticket = get_ticket(session, number)
+    old = ticket.status
+    ticket.status = status
+    ticket.updated_at = datetime.now(timezone.utc)
+    audit.record(session, actor, "ticket_status", ticket.company_id,
+                 {"number": ticket.number, "from": old, "to": status})
+    return ticket
+
+
+def add_comment(session: Session, number: str, body: str, author_id: Optional[str]) -> Ticket:
+    ticket = get_ticket(session, number)
+    ticket.comments.append(TicketComment(author_id=author_id, body=body))
+    ticket.updated_at = datetime.now(timezone.utc)
+    audit.record(session, author_id, "ticket_comment", ticket.company_id, {"number": ticket.number})
+    return ticket
+
+
+def render_ticket_table(rows: Sequence[TicketView]) -> str:
+    """A fixed-width table for terminals."""
+    if not rows:
+        return "No tickets."
+    headers = ("number", "status", "prio", "company", "period", "category", "assignee", "summary")
+    lines = [
+        (r.number, r.status, str(r.priority), r.company, r.period or "-", r.category,
+         r.assignee or "-", _shorten(r.summary, 60))
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
+    out += [fmt.format(*line) for line in lines]
+    return "\n".join(out)
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
