@@ -36,13 +36,20 @@ def scenario_validate(file: Path) -> None:
 
 @scenario.command("load")
 @click.argument("file", type=click.Path(path_type=Path))
-def scenario_load(file: Path) -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has companies.")
+def scenario_load(file: Path, if_empty: bool) -> None:
     """Replace the snapshot, users and tickets in the database with FILE (all or nothing)."""
+    from sqlalchemy import select
+
     from bot.db import session_scope
+    from bot.models import Company
     from bot.scenario.load import load_file
 
     try:
         with session_scope() as session:
+            if if_empty and session.scalar(select(Company.id).limit(1)) is not None:
+                click.echo("database already holds a scenario; not loading")
+                return
             counts = load_file(session, file)
     except ScenarioError as exc:
         _print_errors(file, exc)
@@ -101,6 +108,17 @@ def tickets_list(as_json: bool) -> None:
         click.echo(json.dumps([t.to_dict() for t in rows], ensure_ascii=False, indent=2))
     else:
         click.echo(render_ticket_table(rows))
+
+
+@main.command()
+@click.option("--user", "sender", default="u-mei", show_default=True,
+              help="Chat as this user id (the demo employee by default).")
+@click.option("--server", default="http://127.0.0.1:5005", show_default=True)
+def chat(sender: str, server: str) -> None:
+    """Talk to the running assistant in the terminal."""
+    from bot.chat import run_chat
+
+    run_chat(sender, server)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,85 @@
+"""Custom actions: slots in, one ``bot.assistant`` call, messages and slots out."""
+
+from typing import Optional
+
+from rasa_sdk import Tracker
+
+from actions.base import ServiceAction, in_session
+from bot import assistant
+from bot.assistant import Reply
+
+
+def slot_text(tracker: Tracker, name: str) -> Optional[str]:
+    value = tracker.get_slot(name)
+    return str(value) if value not in (None, "") else None
+
+
+class ActionGreet(ServiceAction):
+    def name(self) -> str:
+        return "action_greet"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(assistant.greet, tracker.sender_id)
+
+
+class ActionDiagnoseClose(ServiceAction):
+    def name(self) -> str:
+        return "action_diagnose_close"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(
+            assistant.diagnose_close, tracker.sender_id,
+            slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
+        )
+
+
+class ActionNextBlocker(ServiceAction):
+    def name(self) -> str:
+        return "action_next_blocker"
+
+    def call(self, tracker: Tracker) -> Reply:
+        index = int(tracker.getslot_text("blocker_index") or 0)
+        return in_session(
+            assistant.next_blocker, tracker.sender_id, tracker.getslot_text("last_diagnosis"), index
+        )
+
+
+class ActionOpenTicket(ServiceAction):
+    def name(self) -> str:
+        return "action_open_ticket"
+
+    def call(self, tracker: Tracker) -> Reply:
+        # One ticket per user turn: a retried or repeated action finds the same ticket.
+        message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
+        key = f"{tracker.sender_id}:{message_id}"
+        return in_session(
+            assistant.open_ticket, tracker.sender_id, tracker.getslot_text("last_diagnosis"),
+            slot_text(tracker, "ticket_note"), key,
+            slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
+        )
+
+
+class ActionTicketStatus(ServiceAction):
+    def name(self) -> str:
+        return "action_ticket_status"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(
+            assistant.ticket_status, tracker.sender_id, slot_text(tracker, "ticket_number")
+        )
+
+
+class ActionMyTickets(ServiceAction):
+    def name(self) -> str:
+        return "action_my_tickets"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(assistant.my_tickets, tracker.sender_id)
+
+
+class ActionSystemStatus(ServiceAction):
+    def name(self) -> str:
+        return "action_system_status"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(assistant.system_status, tracker.sender_id)

@@ -1,0 +1,70 @@
+"""The one place actions turn a ``bot.assistant`` call into messages and slot events.
+
+Rasa SDK runs actions on the action server's event loop, so the database work runs in a
+worker thread with a timeout; any failure becomes an apology and the conversation goes on.
+"""
+
+import asyncio
+import logging
+from typing import Any, Callable, Dict, List
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.assistant import Reply
+from bot.config import action_timeout_seconds
+from bot.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+APOLOGY = (
+    "Sorry, something went wrong on my side while checking that. It's logged and I'm still "
+    "here: try again in a moment, or say \"open a ticket\" and a person will follow up."
+)
+TIMEOUT_APOLOGY = (
+    "Sorry, the business systems are slow to answer right now. Try again in a minute; "
+    "if it keeps happening, ask for system status or open a ticket."
+)
+
+
+def in_session(fn: Callable[..., Reply], *args: Any) -> Reply:
+    with session_scope() as session:
+        return fn(session, *args)
+
+
+class ServiceAction(Action):
+    """An action whose work is one ``bot.assistant`` function."""
+
+    def name(self) -> str:  # pragma: no cover - every subclass names itself
+        raise NotImplementedError
+
+    def call(self, tracker: Tracker) -> Reply:
+        """Build the reply from the tracker; runs in a worker thread inside a DB session."""
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        try:
+            reply = await asyncio.wait_for(
+                asyncio.to_thread(self.call, tracker), timeout=action_timeout_seconds()
+            )
+        except asyncio.TimeoutError:
+            logger.error("%s timed out for sender %s", self.name(), tracker.sender_id)
+            dispatcher.utter_message(text=TIMEOUT_APOLOGY)
+            return []
+        except Exception:  # noqa: BLE001 - a crashed action must never end the conversation
+            logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
+            dispatcher.utter_message(text=APOLOGY)
+            return []
+        return render(reply, dispatcher)
+
+
+def render(reply: Reply, dispatcher: CollectingDispatcher) -> List[Dict[str, Any]]:
+    """Send the texts (buttons on the last one) and return the slot events."""
+    for i, text in enumerate(reply.texts):
+        last = i == len(reply.texts) - 1
+        buttons = [{"title": b.title, "payload": b.payload} for b in reply.buttons] if last else []
+        dispatcher.utter_message(text=text, buttons=buttons)
+    return [SlotSet(name, value) for name, value in reply.slots.items()]

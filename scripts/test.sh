@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: set up (without the demo data), lint, then every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CLOSEBOT_SKIP_DEMO=1 scripts/setup.sh
+.venv/bin/ruff check bot actions tests bench
+.venv/bin/pytest -p no:cacheprovider "$@"
