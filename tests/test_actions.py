@@ -1,0 +1,66 @@
+"""Actions stay thin and a crash never ends the conversation."""
+
+import asyncio
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions as closebot_actions
+from actions.base import APOLOGY, TIMEOUT_APOLOGY
+
+
+def tracker(sender: str, slots: dict) -> Tracker:
+    return Tracker(sender, slots, {"text": "hi", "intent": {"name": "greet"}, "message_id": "m1"},
+                   [], False, None, {}, "action_listen")
+
+
+def run(action, trk: Tracker) -> tuple:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, trk, {}))
+    return dispatcher.messages, events
+
+
+def test_action_failure_becomes_an_apology(monkeypatch, tmp_path) -> None:
+    def boom(*_args, **_kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr(closebot_actions.assistant, "diagnose_close", boom)
+    messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei", {}))
+    assert [m["text"] for m in messages] == [APOLOGY]
+    assert events == []
+
+
+def test_slow_store_times_out_with_a_message(monkeypatch) -> None:
+    import time
+
+    monkeypatch.setenv("CLOSEBOT_ACTION_TIMEOUT", "0.2")
+    monkeypatch.setattr(closebot_actions, "in_session", lambda *a: time.sleep(1))
+    messages, _ = run(closebot_actions.ActionGreet(), tracker("u-mei", {}))
+    assert [m["text"] for m in messages] == [TIMEOUT_APOLOGY]
+
+
+def test_diagnosis_action_sets_slots_from_the_store(monkeypatch, db_url) -> None:
+    from bot.db import session_scope
+    from bot.scenario.load import load_file
+    from tests.conftest import DEMO
+
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
+    with session_scope() as s:
+        load_file(s, DEMO)
+    messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei", {"period": "nov"}))
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["company"] == "C100" and slots["period"] == "2026-11"
+    assert slots["has_blockers"] is True
+    assert slots["last_diagnosis"]["blockers"]
+    assert any(m.get("buttons") for m in messages)
+
+
+@pytest.mark.parametrize("module", ["bot", "bot.assistant", "bot.tickets", "bot.cli"])
+def test_bot_never_imports_rasa(module) -> None:
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print(any(m == 'rasa' or m.startswith(('rasa.', 'rasa_sdk')) for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,57 @@
+"""End to end: the real Rasa server and action server, the trained model, the REST channel."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from bot.db import get_engine
+from bot.models import AuditEntry, Ticket
+
+pytestmark = pytest.mark.slow
+
+
+def texts(messages: list) -> str:
+    return "\n".join(m.get("text", "") for m in messages)
+
+
+def test_blocked_close_to_ticket(servers) -> None:
+    reply = texts(servers.say("u-mei", "hi, I can't close November, the GL says 业务系统未结账"))
+    # The first reply names a root cause with its record ids, a fix and an owner.
+    assert "C100" in reply and "2026-11" in reply
+    assert re.search(r"SO-1042|SO-1043|PAY-88|PAY-95|bank|JOB-AR-AGING|V-2026-11-0087", reply)
+    assert "Fix:" in reply and "Who:" in reply
+
+    reply = texts(servers.say("u-mei", "what else?"))
+    assert "2/" in reply
+
+    reply = texts(servers.say("u-mei", "please open a ticket for this"))
+    assert "add" in reply.lower()  # the form asks for a note
+    reply = texts(servers.say("u-mei", "customer confirms the SO-1042 price tomorrow"))
+    number = re.search(r"CLS-\d{6}", reply)
+    assert number, reply
+
+    factory = sessionmaker(bind=get_engine(servers.db_url), future=True)
+    with factory() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.number == number.group(0)))
+        assert ticket is not None
+        assert (ticket.requester_id, ticket.company_id, ticket.period) == ("u-mei", "C100", "2026-11")
+        assert ticket.diagnosis["blockers"], "the diagnosis is attached"
+        assert "SO-1042 price tomorrow" in ticket.summary
+        actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.actor == "u-mei")))
+        assert {"diagnose", "ticket_create"} <= actions
+
+    reply = texts(servers.say("u-mei", f"status of {number.group(0)}"))
+    assert number.group(0) in reply and "new" in reply
+
+
+def test_unknown_sender_sees_no_company_data(servers) -> None:
+    reply = texts(servers.say("stranger-42", "why can't I close November?"))
+    assert "administrator" in reply
+    assert "C100" not in reply and "SO-1042" not in reply
+
+
+def test_company_that_can_close(servers) -> None:
+    reply = texts(servers.say("u-sam", "can we close november?"))
+    assert "C200" in reply and "can run the close" in reply
