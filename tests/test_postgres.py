@@ -1,0 +1,64 @@
+"""The same store and diagnosis on the production database: a real PostgreSQL server."""
+
+import uuid
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import sessionmaker
+
+from bot.db import get_engine
+from bot.diagnosis.engine import diagnose
+from bot.scenario.load import load_file
+from bot.tickets import create_ticket
+from tests.conftest import DEMO
+
+pytestmark = pytest.mark.postgres
+ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, uniquely named database, dropped afterwards."""
+    name = f"closebot_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    yield url
+    get_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _diagnosis_json(url: str) -> dict:
+    factory = sessionmaker(bind=get_engine(url), future=True)
+    with factory() as s:
+        load_file(s, DEMO)
+        s.commit()
+        return diagnose(s, "C100", user_id="u-mei").to_dict()
+
+
+def test_postgres_gives_the_same_diagnosis_as_sqlite(pg_url, db_url) -> None:
+    on_pg, on_sqlite = _diagnosis_json(pg_url), _diagnosis_json(db_url)
+    assert on_pg == on_sqlite
+    assert on_pg["can_close"] is False and on_pg["blockers"]
+
+
+def test_postgres_keeps_amounts_exact_and_tickets_idempotent(pg_url) -> None:
+    from decimal import Decimal
+
+    from bot.models import Reconciliation
+
+    factory = sessionmaker(bind=get_engine(pg_url), future=True)
+    with factory() as s:
+        load_file(s, DEMO)
+        s.commit()
+        totals = {r.account: r.gl_total for r in s.scalars(select(Reconciliation))}
+        assert Decimal("90210.01") in totals.values()
+        assert all(isinstance(v, Decimal) for v in totals.values())
+        a = create_ticket(s, "u-mei", "C100", idempotency_key="k1")
+        b = create_ticket(s, "u-mei", "C100", idempotency_key="k1")
+        s.commit()
+        assert a.number == b.number
