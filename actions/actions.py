@@ -2,7 +2,8 @@
 
 from typing import Optional
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import ServiceAction, in_session
 from bot import assistant
@@ -83,3 +84,19 @@ class ActionSystemStatus(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(assistant.system_status, tracker.sender_id)
+
+
+class ActionAskTicketNote(Action):
+    """The ticket form's question, naming what the ticket will be about."""
+
+    def name(self) -> str:
+        return "action_ask_ticket_note"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        last = tracker.get_slot("last_diagnosis") or {}
+        about = f" for {last['company']} {last['period']}" if last.get("company") else ""
+        dispatcher.utter_message(
+            text=f"I'll open a ticket{about} with my diagnosis attached. Anything to add for the "
+            "helpdesk, e.g. what you already tried? Say 'no' to skip."
+        )
+        return []
