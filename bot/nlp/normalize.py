@@ -1,64 +1,152 @@
-"""Turn the words people use ("Nov", "last month", "AR", "c200") into store values.
+"""Turn entity text ("November", "十一月", "AR", "c200") into contract values.
 
-Uses the same vocabulary as the spaCy entity ruler (:mod:`bot.nlp.patterns`), so every
-entity the pipeline finds can be resolved. No spaCy or rasa import.
+Pure Python: no rasa, no spaCy. Used by the Rasa actions on the raw slot values.
 """
 
 import re
-from typing import Optional
+from typing import Optional, Tuple
 
-from bot.nlp import patterns as P
+from bot.nlp.patterns import (
+    CHINESE_MONTHS,
+    MODULE_ALIASES,
+    MONTH_WORDS,
+    RELATIVE_PERIODS,
+)
 
-_MONTHS = {word: month for month, words in P.MONTH_WORDS.items() for word in words}
-_MODULES = {alias: module for module, aliases in P.MODULE_ALIASES.items() for alias in aliases}
+_PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+_MONTH_BY_WORD = {w: n for n, words in MONTH_WORDS.items() for w in words}
+_MODULE_BY_ALIAS = {
+    alias.lower(): module for module, aliases in MODULE_ALIASES.items() for alias in aliases
+}
+_MODULE_BY_ALIAS.update({m: m for m in MODULE_ALIASES})
+_MODULE_BY_ALIAS.update({m.replace("_", " "): m for m in MODULE_ALIASES})
+
+_YEAR = r"((?:19|20)\d{2})"
+_MONTH_NUM = r"(0?[1-9]|1[0-2])"
 
 
-def _shift(year: int, month: int, delta: int) -> str:
-    index = year * 12 + (month - 1) + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+def _parse_reference(reference_period: str) -> Tuple[int, int]:
+    match = _PERIOD_RE.match((reference_period or "").strip())
+    if not match:
+        raise ValueError(f"reference period must be YYYY-MM, got {reference_period!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
-def resolve_period(text: str, reference_period: str) -> Optional[str]:
-    """YYYY-MM for a period phrase; a bare month is the latest one not after the reference."""
-    ref_year, ref_month = (int(x) for x in reference_period.split("-"))
-    raw = text.strip()
-    low = re.sub(r"\s+", " ", raw.lower()).strip(" .,!?")
-    if low in P.RELATIVE_PERIODS:
-        return _shift(ref_year, ref_month, P.RELATIVE_PERIODS[low])
-    m = re.fullmatch(r"((?:19|20)\d{2})\s*[-/.年]?\s*(0?[1-9]|1[0-2])\s*月?", low)
-    if m:
-        return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-    m = re.fullmatch(r"(0?[1-9]|1[0-2])\s*[-/.]\s*((?:19|20)\d{2})", low)
-    if m:
-        return f"{int(m.group(2)):04d}-{int(m.group(1)):02d}"
-    m = re.fullmatch(r"(?:(?:posting )?period )?0(0[1-9]|1[0-2])[ /]((?:19|20)\d{2})", low)
-    if m:
-        return f"{int(m.group(2)):04d}-{int(m.group(1)):02d}"
-    year: Optional[int] = None
-    y = re.search(r"(?:19|20)\d{2}", low)
-    if y:
-        year = int(y.group(0))
-        low = (low[: y.start()] + low[y.end():]).replace("年", "").strip(" .,")
-    month = _MONTHS.get(low) or P.CHINESE_MONTHS.get(low)
-    if month is None:
-        m = re.fullmatch(r"(0?[1-9]|1[0-2])\s*月", low)
-        month = int(m.group(1)) if m else None
-    if month is None:
-        return None
-    if year is None:
-        year = ref_year if month <= ref_month else ref_year - 1
+def _fmt(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+def _shift(year: int, month: int, offset: int) -> Tuple[int, int]:
+    index = year * 12 + (month - 1) + offset
+    return index // 12, index % 12 + 1
+
+
+def _latest(month: int, ref_year: int, ref_month: int) -> str:
+    """The most recent occurrence of ``month`` not after the reference period."""
+    year = ref_year if month <= ref_month else ref_year - 1
+    return _fmt(year, month)
+
+
+def _chinese_number(text: str) -> Optional[int]:
+    name = text if text.endswith("月") else text + "月"
+    return CHINESE_MONTHS.get(name)
+
+
+def resolve_period(text: str, reference_period: str) -> Optional[str]:
+    """Resolve a period mention to ``YYYY-MM`` relative to ``reference_period``.
+
+    A month without a year is its latest occurrence not after the reference period
+    (reference 2026-11: "November" -> 2026-11, "December" -> 2025-12). Returns None
+    when nothing in ``text`` looks like a period.
+    """
+    if text is None:
+        return None
+    ref_year, ref_month = _parse_reference(reference_period)
+    raw = str(text).strip()
+    low = re.sub(r"\s+", " ", raw.lower()).strip(" .,!?;:'\"()[]")
+    if not low:
+        return None
+
+    # relative phrases
+    for phrase, offset in sorted(RELATIVE_PERIODS.items(), key=lambda kv: -len(kv[0])):
+        if phrase in low:
+            return _fmt(*_shift(ref_year, ref_month, offset))
+
+    # 2026-11, 2026/11, 2026.11, 202611, 2026年11月, 2026 年 11 月
+    m = re.search(_YEAR + r"\s*(?:[-/.]|年)?\s*" + _MONTH_NUM + r"(?!\d)\s*月?", low)
+    if m and (len(m.group(2)) == 2 or re.search(r"[-/.年]", m.group(0))):
+        return _fmt(int(m.group(1)), int(m.group(2)))
+    # 11/2026, 11-2026
+    m = re.search(r"(?<!\d)" + _MONTH_NUM + r"[-/.]" + _YEAR + r"(?!\d)", low)
+    if m:
+        return _fmt(int(m.group(2)), int(m.group(1)))
+    # SAP: "posting period 011 2026"
+    m = re.search(r"(?<!\d)0(0[1-9]|1[0-2])\s+" + _YEAR + r"(?!\d)", low)
+    if m:
+        return _fmt(int(m.group(2)), int(m.group(1)))
+
+    year_match = re.search(r"(?<!\d)" + _YEAR + r"(?!\d)", low)
+    year = int(year_match.group(1)) if year_match else None
+
+    # Chinese: 2026年十一月, 十一月, 11月
+    month: Optional[int] = None
+    for name in sorted(CHINESE_MONTHS, key=len, reverse=True):
+        if name in low:
+            # "十一月" contains "一月": the longest name wins, but only at a boundary
+            idx = low.find(name)
+            if idx > 0 and low[idx - 1] in "十":
+                continue
+            month = CHINESE_MONTHS[name]
+            break
+    if month is None:
+        m = re.search(r"(?<!\d)" + _MONTH_NUM + r"\s*月", low)
+        if m:
+            month = int(m.group(1))
+    # English month names / abbreviations
+    if month is None:
+        for word in re.findall(r"[a-z]+", low):
+            if word in _MONTH_BY_WORD:
+                month = _MONTH_BY_WORD[word]
+                break
+    if month is None:
+        return None
+    if year is not None:
+        return _fmt(year, month)
+    return _latest(month, ref_year, ref_month)
+
+
 def resolve_module(text: str) -> Optional[str]:
-    """The contract's module name for an alias ("AR", "general ledger", "总账")."""
-    low = re.sub(r"\s+", " ", text.strip().lower()).strip(" .,!?")
-    low = re.sub(r"^(the )", "", low)
-    low = re.sub(r" (module|ledger close|close)$", "", low) if low not in _MODULES else low
-    return _MODULES.get(low)
+    """Resolve a module mention ("GL", "accounts receivable", "库存") to its contract name."""
+    if text is None:
+        return None
+    low = re.sub(r"\s+", " ", str(text).strip().lower()).strip(" .,!?;:'\"()[]")
+    if not low:
+        return None
+    if low in _MODULE_BY_ALIAS:
+        return _MODULE_BY_ALIAS[low]
+    for suffix in (" module", " close", " ledger", "模块"):
+        if low.endswith(suffix) and low[: -len(suffix)].strip() in _MODULE_BY_ALIAS:
+            return _MODULE_BY_ALIAS[low[: -len(suffix)].strip()]
+    if low.startswith("the ") and low[4:] in _MODULE_BY_ALIAS:
+        return _MODULE_BY_ALIAS[low[4:]]
+    # longest alias contained in the text (Chinese has no spaces; English on word bounds)
+    best: Optional[Tuple[int, str]] = None
+    for alias, module in _MODULE_BY_ALIAS.items():
+        if re.search(r"[\u4e00-\u9fff]", alias):
+            found = alias in low
+        else:
+            found = re.search(r"(?<![a-z0-9/])" + re.escape(alias) + r"(?![a-z0-9/])", low)
+        if found and (best is None or len(alias) > best[0]):
+            best = (len(alias), module)
+    return best[1] if best else None
 
 
 def resolve_company(text: str) -> str:
-    """Company ids are written in capitals: "c200" -> "C200", " company C100 " -> "C100"."""
-    cleaned = re.sub(r"^(company|co\.?|entity)\s+", "", text.strip(), flags=re.I)
-    return cleaned.strip().upper()
+    """Normalise a company id: strip and uppercase ("c200" -> "C200", " c-300 " -> "C-300")."""
+    return str(text or "").strip().upper()
+
+
+def resolve_ticket_number(text: str) -> str:
+    """Normalise a ticket number: strip, uppercase, "#" removed ("cls-12" -> "CLS-12")."""
+    return str(text or "").strip().lstrip("#").upper()
