@@ -143,8 +143,9 @@ def resolve_module(text: str) -> Optional[str]:
 
 
 def resolve_company(text: str) -> str:
-    """Normalise a company id: strip and uppercase ("c200" -> "C200", " c-300 " -> "C-300")."""
-    return str(text or "").strip().upper()
+    """Normalise a company id: strip and uppercase ("c200" -> "C200", "company c100" -> "C100")."""
+    cleaned = re.sub(r"^(?:company|co\.?|entity|公司)\s*", "", str(text or "").strip(), flags=re.I)
+    return cleaned.strip().upper()
 
 
 def resolve_ticket_number(text: str) -> str:
