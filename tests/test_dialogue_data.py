@@ -1,0 +1,75 @@
+"""Dialogue data: Rasa's own validator passes and every intent has enough examples."""
+
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+RASA = Path(sys.executable).with_name("rasa")
+MIN_EXAMPLES = 15
+
+
+def _domain() -> dict:
+    return yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def _example_counts() -> Counter:
+    counts: Counter = Counter()
+    for path in sorted((ROOT / "data").rglob("*.yml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for item in doc.get("nlu", []) or []:
+            if "intent" in item:
+                examples = [
+                    line for line in item["examples"].splitlines() if line.strip().startswith("- ")
+                ]
+                counts[item["intent"]] += len(examples)
+    return counts
+
+
+@pytest.mark.slow
+def test_rasa_data_validate_is_clean() -> None:
+    if not RASA.exists():
+        pytest.skip("rasa is not installed in this interpreter's environment")
+    result = subprocess.run(
+        [str(RASA), "data", "validate", "--fail-on-warnings"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_every_intent_has_enough_examples() -> None:
+    counts = _example_counts()
+    for intent in _domain()["intents"]:
+        assert counts[intent] >= MIN_EXAMPLES, f"{intent}: {counts[intent]} examples"
+    assert counts["report_blocked_close"] >= 50
+
+
+def test_every_nlu_intent_is_in_the_domain() -> None:
+    assert set(_example_counts()) <= set(_domain()["intents"])
+
+
+def test_contract_names() -> None:
+    domain = _domain()
+    assert set(domain["entities"]) == {"period", "module", "company", "ticket_number"}
+    assert {
+        "company", "period", "module", "ticket_number", "last_diagnosis", "blocker_index",
+        "has_blockers", "ticket_note",
+    } <= set(domain["slots"])
+    assert domain["slots"]["has_blockers"]["influence_conversation"] is True
+    assert domain["forms"]["ticket_form"]["required_slots"] == ["ticket_note"]
+    assert {
+        "action_greet", "action_diagnose_close", "action_next_blocker", "action_open_ticket",
+        "action_ticket_status", "action_my_tickets", "action_system_status",
+    } <= set(domain["actions"])
+
+
+def test_test_stories_live_in_feature_folders() -> None:
+    folders = {p.parent.name for p in (ROOT / "tests" / "stories").rglob("*.yml")}
+    assert {"close", "tickets", "smalltalk"} <= folders

@@ -1,0 +1,92 @@
+"""The spaCy pipeline Rasa loads: tokenisation of ERP ids and CJK text, entities found."""
+
+from pathlib import Path
+
+import pytest
+
+spacy = pytest.importorskip("spacy")
+
+from bot.nlp.spacy_pipeline import HASH_FILE, build_pipeline, is_up_to_date  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    return build_pipeline(tmp_path_factory.mktemp("spacy") / "closebot_en")
+
+
+@pytest.fixture(scope="module")
+def nlp(built):
+    return spacy.load(built)
+
+
+def ents(nlp, text):
+    return [(e.text, e.label_) for e in nlp(text).ents]
+
+
+def test_build_is_skipped_when_unchanged(built) -> None:
+    assert is_up_to_date(built)
+    marker = built / HASH_FILE
+    stamp = (built / "meta.json").stat().st_mtime_ns
+    build_pipeline(built)
+    assert (built / "meta.json").stat().st_mtime_ns == stamp
+    marker.write_text("stale\n", encoding="utf-8")
+    assert not is_up_to_date(built)
+    build_pipeline(built)
+    assert is_up_to_date(built)
+
+
+def test_rasa_can_read_the_meta(built) -> None:
+    info = spacy.info(str(built))
+    assert spacy.util.is_compatible_version(spacy.about.__version__, info["spacy_version"])
+
+
+def test_ids_stay_one_token(nlp) -> None:
+    tokens = [t.text for t in nlp("CLS-000123 SO-1042 PAY-88 JOB-AR-AGING V-2026-11-0087 2026-11")]
+    assert tokens == [
+        "CLS-000123", "SO-1042", "PAY-88", "JOB-AR-AGING", "V-2026-11-0087", "2026-11",
+    ]
+
+
+def test_cjk_characters_are_split(nlp) -> None:
+    assert [t.text for t in nlp("十一月不能结账")] == list("十一月不能结账")
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        (
+            "I can't close November for C200, GL says 业务系统未结账",
+            [("November", "period"), ("C200", "company"), ("GL", "module")],
+        ),
+        ("status of CLS-000123 pls", [("CLS-000123", "ticket_number")]),
+        ("any news on cls-12?", [("cls-12", "ticket_number")]),
+        (
+            "why is inventory not closing for c-300",
+            [("inventory", "module"), ("c-300", "company")],
+        ),
+        (
+            "AR stuck last month, PAY-88 still pending",
+            [("AR", "module"), ("last month", "period"), ("PAY-88", "record_id")],
+        ),
+        ("十一月总账不能结账", [("十一月", "period"), ("总账", "module")]),
+        ("2026年11月的应收不能结账", [("2026年11月", "period"), ("应收", "module")]),
+        ("11月库存月结失败", [("11月", "period"), ("库存", "module")]),
+        ("books won't close for Oct 2026", [("Oct 2026", "period")]),
+        ("the accounts payable close for 2026-10", [("accounts payable", "module"),
+                                                   ("2026-10", "period")]),
+        ("Posting period 011 2026 is not open", [("Posting period 011 2026", "period")]),
+        ("fixed assets and payroll for C100 this month",
+         [("fixed assets", "module"), ("payroll", "module"), ("C100", "company"),
+          ("this month", "period")]),
+        ("SO-1042 has no price", [("SO-1042", "record_id")]),
+        ("May I open a ticket?", []),
+        ("hey closebot month end stuck again :(", []),
+    ],
+)
+def test_entities(nlp, text, expected) -> None:
+    assert ents(nlp, text) == expected
+
+
+def test_record_ids_are_not_companies(nlp) -> None:
+    labels = {e.label_ for e in nlp("SO-1042 PO-2001 PAY-88 so1042").ents}
+    assert "company" not in labels
