@@ -1,0 +1,1 @@
+"""The scenario (ERP snapshot) file: parse and check it, and load it into the store."""

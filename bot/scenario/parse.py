@@ -1,0 +1,667 @@
+"""Read and check a scenario file (shared/contracts/SCENARIO.md) before anything is written.
+
+Every error is collected (not just the first) and names its path in the contract's
+style, ``orders[3].status: 'postd' is not one of [...]``, so one run of
+``closebot scenario validate`` shows everything to fix.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+
+import yaml
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+from bot.errors import ScenarioError
+from bot.scenario.schema import (
+    DATETIME_FIELDS,
+    DECIMAL_FIELDS,
+    ITEM_SCHEMAS,
+    LIST_DEFAULTS,
+    LIST_SECTIONS,
+    SCENARIO_SCHEMA,
+    string_fields,
+)
+from bot.vocabulary import DEFAULT_DEPENDENCIES, MODULES
+
+try:  # Python 3.9+
+    import zoneinfo
+except ImportError:  # pragma: no cover - Python 3.8 with the backport
+    from backports import zoneinfo  # type: ignore[no-redef]
+
+MAX_ERRORS = 1000
+"""A broken million-row file must not print a million lines; the rest are counted."""
+
+PathPart = Union[str, int]
+
+
+@dataclass
+class ScenarioData:
+    """A checked scenario: one list of plain dicts per contract section.
+
+    Keys are the contract's field names (``company``, ``owner``...), every field of the
+    contract is present (``None`` when absent, ``[]`` for absent lists, ``"UTC"`` for an
+    absent timezone), amounts are ``Decimal`` and datetimes are timezone-aware.
+    """
+
+    version: int = 1
+    companies: List[Dict[str, Any]] = field(default_factory=list)
+    users: List[Dict[str, Any]] = field(default_factory=list)
+    modules: List[Dict[str, Any]] = field(default_factory=list)
+    orders: List[Dict[str, Any]] = field(default_factory=list)
+    payments: List[Dict[str, Any]] = field(default_factory=list)
+    jobs: List[Dict[str, Any]] = field(default_factory=list)
+    vouchers: List[Dict[str, Any]] = field(default_factory=list)
+    reconciliations: List[Dict[str, Any]] = field(default_factory=list)
+    components: List[Dict[str, Any]] = field(default_factory=list)
+    tickets: List[Dict[str, Any]] = field(default_factory=list)
+
+    def section(self, name: str) -> List[Dict[str, Any]]:
+        """The entries of one list section, by its contract name."""
+        if name not in LIST_SECTIONS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def counts(self) -> Dict[str, int]:
+        """Entries per section, in contract order (what a load reports)."""
+        return {f.name: len(getattr(self, f.name)) for f in fields(self) if f.name != "version"}
+
+
+# ---------------------------------------------------------------------------------------
+# Reading YAML and JSON without losing exactness
+# ---------------------------------------------------------------------------------------
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class SourceInt(int):
+    """A YAML integer that remembers how it was written (``id: 0042`` must stay "0042")."""
+
+    source: str
+
+
+_YamlBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ScenarioLoader(_YamlBase):  # type: ignore[misc,valid-type]
+    """SafeLoader that keeps timestamps as text, floats as Decimal, and only true/false as bools.
+
+    PyYAML would turn an unquoted datetime into a datetime object (dropping or keeping the
+    offset depending on the version), ``0.1`` into a binary float and ``no`` into False;
+    all three silently change what the file says.
+    """
+
+
+ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL_TAG, _TIMESTAMP_TAG)]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ScenarioLoader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Union[Decimal, str]:
+    text = loader.construct_scalar(node)
+    try:
+        value = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        return text  # .inf, .nan, 1:30.5: kept as text, rejected where a decimal is needed
+    return value if value.is_finite() else text
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> SourceInt:
+    result = SourceInt(yaml.SafeLoader.construct_yaml_int(loader, node))
+    result.source = node.value
+    return result
+
+
+def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Dict[Any, Any]:
+    """A mapping that rejects duplicate keys: the second ``orders:`` would silently win."""
+    seen: Dict[Any, Any] = {}
+    for key_node, _value in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            duplicate = key in seen
+        except TypeError:
+            continue  # unhashable key: construct_mapping reports it
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found duplicate key {key!r}",
+                key_node.start_mark,
+            )
+        seen[key] = True
+    return loader.construct_mapping(node, deep=True)
+
+
+ScenarioLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+ScenarioLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+ScenarioLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def _json_pairs(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    result: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def read_document(path: Union[str, Path]) -> Any:
+    """The raw document of a YAML or JSON file; any reading problem is one ScenarioError."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise ScenarioError([f"cannot read {path}: no such file"]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"cannot read {path}: it is a directory"]) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([f"cannot read {path}: not UTF-8 text ({exc.reason})"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"cannot read {path}: {exc.strerror or exc}"]) from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(
+                text,
+                parse_float=Decimal,
+                parse_constant=_json_constant,
+                object_pairs_hook=_json_pairs,
+            )
+        except ValueError as exc:
+            raise ScenarioError([f"JSON error in {path}: {exc}"]) from None
+    try:
+        return yaml.load(text, Loader=ScenarioLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise ScenarioError([f"YAML error in {path}: {detail}"]) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Public entry points
+# ---------------------------------------------------------------------------------------
+
+
+def parse_file(path: Union[str, Path]) -> ScenarioData:
+    """Read and check a scenario file; raise ScenarioError listing every problem."""
+    document = read_document(path)
+    if not isinstance(document, dict):
+        kind = "an empty file" if document is None else f"a {_type_name(document)}"
+        raise ScenarioError([f"{path}: the top level must be a mapping, found {kind}"])
+    return parse_document(document)
+
+
+def parse_document(data: Dict[str, Any]) -> ScenarioData:
+    """Check an already-read scenario document and convert its values.
+
+    Schema errors and semantic errors (unique ids, references, cycles, decimals,
+    datetimes, time zones) are all collected before raising, each naming its path.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError([f"(top level): must be a mapping, found a {_type_name(data)}"])
+    document = _normalise(data)
+    errors: List[Tuple[Tuple[Any, ...], str]] = []
+    for error in _validator().iter_errors(document):
+        errors.extend(_schema_errors(error))
+    checker = _SemanticChecker(document)
+    errors.extend(checker.check())
+    if errors:
+        raise ScenarioError(_render(errors))
+    return _convert(document)
+
+
+def effective_dependencies(depends_on: Optional[Dict[str, List[str]]]) -> Dict[str, List[str]]:
+    """The dependency graph of one company: the defaults, replaced per module it names."""
+    graph = {module: list(deps) for module, deps in DEFAULT_DEPENDENCIES.items()}
+    for module, deps in (depends_on or {}).items():
+        graph[module] = list(deps)
+    return graph
+
+
+def find_cycle(graph: Dict[str, List[str]]) -> Optional[List[str]]:
+    """One dependency cycle as ``[a, b, ..., a]``, or None when the graph is acyclic."""
+    state: Dict[str, int] = {}  # 1 = on the current path, 2 = done
+    stack: List[str] = []
+
+    def visit(node: str) -> Optional[List[str]]:
+        state[node] = 1
+        stack.append(node)
+        for dep in graph.get(node, []):
+            if state.get(dep) == 1:
+                return stack[stack.index(dep) :] + [dep]
+            if dep not in state:
+                found = visit(dep)
+                if found:
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in graph:
+        if start not in state:
+            cycle = visit(start)
+            if cycle:
+                return cycle
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Normalisation: undo YAML's guesses before validating
+# ---------------------------------------------------------------------------------------
+
+_STRING_FIELDS = {section: frozenset(string_fields(section)) for section in LIST_SECTIONS}
+
+
+def _normalise(data: Dict[str, Any]) -> Dict[str, Any]:
+    """Copy the document, reading YAML numbers in string fields back as their text.
+
+    ``id: 1042`` or ``number: 000017`` was meant as text; an empty ``orders:`` (null)
+    means no orders; datetime objects from a caller's dict become ISO text so they are
+    checked like any other datetime.
+    """
+    document = dict(data)
+    for section in LIST_SECTIONS:
+        if section in document and document[section] is None:
+            document[section] = []
+        items = document.get(section)
+        if isinstance(items, list):
+            document[section] = [
+                _normalise_item(item, _STRING_FIELDS[section]) if isinstance(item, dict) else item
+                for item in items
+            ]
+    return document
+
+
+def _normalise_item(item: Dict[Any, Any], text_fields: FrozenSet[str]) -> Dict[Any, Any]:
+    result = dict(item)
+    for key, value in item.items():
+        if isinstance(value, (datetime, date)):
+            result[key] = value.isoformat()
+        elif key in text_fields and not isinstance(value, bool):
+            if isinstance(value, SourceInt):
+                result[key] = value.source
+            elif isinstance(value, (int, Decimal)):
+                result[key] = str(value)
+    return result
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Draft7Validator:
+    Draft7Validator.check_schema(SCENARIO_SCHEMA)
+    return Draft7Validator(SCENARIO_SCHEMA)
+
+
+# ---------------------------------------------------------------------------------------
+# Error formatting
+# ---------------------------------------------------------------------------------------
+
+
+def format_path(parts: Iterable[PathPart]) -> str:
+    """``["orders", 3, "status"]`` -> ``orders[3].status``."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(str(value) if isinstance(value, Decimal) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, Decimal, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return type(value).__name__
+
+
+def _schema_errors(error: ValidationError) -> List[Tuple[Tuple[Any, ...], str]]:
+    """One jsonschema error as (path, message) pairs, messages kept short and concrete."""
+    path = tuple(error.absolute_path)
+    instance = error.instance
+    if error.validator == "additionalProperties" and error.validator_value is False:
+        allowed = list(error.schema.get("properties", {}))
+        extra = [key for key in instance if key not in allowed]
+        return [(path + (str(key),), f"unknown key (allowed: {', '.join(allowed)})") for key in extra]
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = [expected] if isinstance(expected, str) else expected
+        expected = [kind for kind in expected if kind != "null"]
+        return [(path, f"{_short(instance)} is not of type {' or '.join(expected)}")]
+    if error.validator == "minItems" and path == ("companies",):
+        return [(path, "at least one company is required")]
+    if error.validator == "pattern" and error.validator_value.endswith("(0[1-9]|1[0-2])$"):
+        return [(path, f"{_short(instance)} is not a period YYYY-MM")]
+    if error.validator == "uniqueItems":
+        return [(path, f"{_short(instance)} lists a value twice")]
+    if error.validator == "enum" and error.path == error.relative_path and _is_key(error):
+        return [(path, f"key {_short(instance)} is not one of {list(MODULES)}")]
+    message = error.message
+    if len(message) > 400:
+        message = message[:397] + "..."
+    return [(path, message)]
+
+
+def _is_key(error: ValidationError) -> bool:
+    """An enum error raised by propertyNames (a depends_on key), not by a value."""
+    return "propertyNames" in error.schema_path
+
+
+_SECTION_ORDER = {name: index for index, name in enumerate(("version",) + LIST_SECTIONS)}
+
+
+def _sort_key(path: Tuple[Any, ...]) -> Tuple[Any, ...]:
+    key: List[Tuple[int, Any]] = []
+    for position, part in enumerate(path):
+        if isinstance(part, int):
+            key.append((0, part))
+        elif position == 0:
+            key.append((1, _SECTION_ORDER.get(part, len(_SECTION_ORDER))))
+        else:
+            key.append((2, str(part)))
+    return tuple(key)
+
+
+def _render(errors: List[Tuple[Tuple[Any, ...], str]]) -> List[str]:
+    unique: Dict[Tuple[Tuple[Any, ...], str], None] = {}
+    for error in errors:
+        unique.setdefault(error, None)
+    ordered = sorted(unique, key=lambda e: _sort_key(e[0]))
+    lines = [f"{format_path(path)}: {message}" for path, message in ordered[:MAX_ERRORS]]
+    if len(ordered) > MAX_ERRORS:
+        lines.append(f"... and {len(ordered) - MAX_ERRORS} more errors")
+    return lines
+
+
+# ---------------------------------------------------------------------------------------
+# Values: exact decimals and datetimes with an offset
+# ---------------------------------------------------------------------------------------
+
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DATETIME_TEXT = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
+    r"\s*(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
+)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """An exact Decimal from a YAML/JSON number or a decimal string; ValueError otherwise."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{_short(value)} is not a decimal amount")
+    if isinstance(value, SourceInt):
+        text = value.source.replace("_", "")
+        if not _DECIMAL_TEXT.match(text):
+            raise ValueError(f"{value.source!r} is not a decimal amount")
+        return Decimal(text)
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, float):  # only from a caller's dict, never from a file
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _DECIMAL_TEXT.match(text):
+            raise ValueError(f"{value!r} is not a decimal amount")
+        result = Decimal(text)
+    else:
+        raise ValueError(f"{_short(value)} is not a decimal amount")
+    if not result.is_finite():
+        raise ValueError(f"{_short(value)} is not a finite decimal amount")
+    return result
+
+
+def to_datetime(value: Any) -> datetime:
+    """An aware datetime from ISO-8601 text with an offset (``Z`` allowed); ValueError otherwise."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if not isinstance(value, str):
+        raise ValueError(f"{_short(value)} is not an ISO-8601 datetime")
+    match = _DATETIME_TEXT.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not an ISO-8601 datetime with offset, e.g. 2026-12-03T18:00:00+08:00")
+    offset_text = match.group("offset")
+    if offset_text is None:
+        raise ValueError(f"{value!r} has no UTC offset; write e.g. {value.strip()}+08:00 or {value.strip()}Z")
+    year, month, day, hour, minute = (int(match.group(i)) for i in range(1, 6))
+    second = int(match.group(6) or 0)
+    fraction = (match.group(7) or "0")[:6].ljust(6, "0")
+    if offset_text in ("Z", "z"):
+        tz = timezone.utc
+    else:
+        sign = -1 if offset_text[0] == "-" else 1
+        digits = offset_text[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"{value!r} has an impossible UTC offset")
+        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=tz)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid datetime ({exc})") from None
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> FrozenSet[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    """True for an IANA time zone name such as ``Asia/Shanghai`` (and ``UTC``)."""
+    if name in _zone_names() or name == "UTC":
+        return True
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$", name):
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except Exception:  # ZoneInfoNotFoundError, ValueError, OSError on odd names
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------
+# Semantic checks
+# ---------------------------------------------------------------------------------------
+
+_ID_FIELD = {
+    "companies": "id",
+    "users": "id",
+    "orders": "id",
+    "payments": "id",
+    "jobs": "id",
+    "vouchers": "id",
+    "components": "id",
+    "tickets": "number",
+}
+_COMPANY_SECTIONS = (
+    "users",
+    "modules",
+    "orders",
+    "payments",
+    "jobs",
+    "vouchers",
+    "reconciliations",
+    "tickets",
+)
+_USER_REFS = (
+    ("orders", "owner"),
+    ("payments", "owner"),
+    ("tickets", "requester"),
+    ("tickets", "assignee"),
+)
+
+
+class _SemanticChecker:
+    """What the schema cannot express; tolerant of entries the schema already rejected."""
+
+    def __init__(self, document: Dict[str, Any]):
+        self.document = document
+        self.errors: List[Tuple[Tuple[Any, ...], str]] = []
+
+    def entries(self, section: str) -> Iterable[Tuple[int, Dict[str, Any]]]:
+        items = self.document.get(section)
+        if not isinstance(items, list):
+            return []
+        return [(i, item) for i, item in enumerate(items) if isinstance(item, dict)]
+
+    def add(self, path: Sequence[Any], message: str) -> None:
+        self.errors.append((tuple(path), message))
+
+    def check(self) -> List[Tuple[Tuple[Any, ...], str]]:
+        ids = {section: self.unique_ids(section, key) for section, key in _ID_FIELD.items()}
+        self.unique_module_states()
+        self.references(ids)
+        self.values()
+        self.companies()
+        return self.errors
+
+    def unique_ids(self, section: str, key: str) -> Dict[str, int]:
+        first: Dict[str, int] = {}
+        for index, item in self.entries(section):
+            value = item.get(key)
+            if not isinstance(value, str):
+                continue
+            if value in first:
+                self.add(
+                    (section, index, key),
+                    f"duplicate {key} {value!r} (already used by {section}[{first[value]}])",
+                )
+            else:
+                first[value] = index
+        return first
+
+    def unique_module_states(self) -> None:
+        first: Dict[Tuple[Any, ...], int] = {}
+        for index, item in self.entries("modules"):
+            key = (item.get("company"), item.get("period"), item.get("module"))
+            if not all(isinstance(part, str) for part in key):
+                continue
+            if key in first:
+                self.add(
+                    ("modules", index),
+                    f"duplicate module state for company {key[0]!r}, period {key[1]!r}, "
+                    f"module {key[2]!r} (already given by modules[{first[key]}])",
+                )
+            else:
+                first[key] = index
+
+    def references(self, ids: Dict[str, Dict[str, int]]) -> None:
+        companies, users, orders = ids["companies"], ids["users"], ids["orders"]
+        for section in _COMPANY_SECTIONS:
+            for index, item in self.entries(section):
+                value = item.get("company")
+                if isinstance(value, str) and value not in companies:
+                    self.add((section, index, "company"), f"unknown company {value!r}")
+        for section, key in _USER_REFS:
+            for index, item in self.entries(section):
+                value = item.get(key)
+                if isinstance(value, str) and value not in users:
+                    self.add((section, index, key), f"unknown user {value!r}")
+        for index, item in self.entries("payments"):
+            value = item.get("order")
+            if isinstance(value, str) and value not in orders:
+                self.add(("payments", index, "order"), f"unknown order {value!r}")
+
+    def values(self) -> None:
+        for section, names in DECIMAL_FIELDS.items():
+            for index, item in self.entries(section):
+                for name in names:
+                    value = item.get(name)
+                    if value is None or isinstance(value, bool):
+                        continue  # missing/null/wrong type: the schema reports it
+                    try:
+                        to_decimal(value)
+                    except ValueError as exc:
+                        self.add((section, index, name), str(exc))
+        for section, names in DATETIME_FIELDS.items():
+            for index, item in self.entries(section):
+                for name in names:
+                    value = item.get(name)
+                    if not isinstance(value, str):
+                        continue
+                    try:
+                        to_datetime(value)
+                    except ValueError as exc:
+                        self.add((section, index, name), str(exc))
+
+    def companies(self) -> None:
+        for index, item in self.entries("companies"):
+            zone = item.get("timezone")
+            if isinstance(zone, str) and not is_time_zone(zone):
+                self.add(("companies", index, "timezone"), f"unknown IANA time zone {zone!r}")
+            depends_on = item.get("depends_on")
+            if not isinstance(depends_on, dict):
+                continue
+            override = {
+                module: [dep for dep in deps if dep in MODULES]
+                for module, deps in depends_on.items()
+                if module in MODULES and isinstance(deps, list)
+            }
+            cycle = find_cycle(effective_dependencies(override))
+            if cycle:
+                self.add(
+                    ("companies", index, "depends_on"),
+                    f"dependency cycle {' -> '.join(cycle)}",
+                )
+
+
+# ---------------------------------------------------------------------------------------
+# Conversion of a valid document
+# ---------------------------------------------------------------------------------------
+
+
+def _convert(document: Dict[str, Any]) -> ScenarioData:
+    data = ScenarioData(version=int(document["version"]))
+    for section in LIST_SECTIONS:
+        names = list(ITEM_SCHEMAS[section]["properties"])
+        decimals = DECIMAL_FIELDS.get(section, ())
+        datetimes = DATETIME_FIELDS.get(section, ())
+        lists = LIST_DEFAULTS.get(section, ())
+        target = data.section(section)
+        for item in document.get(section) or []:
+            entry = {name: item.get(name) for name in names}
+            for name in decimals:
+                if entry[name] is not None:
+                    entry[name] = to_decimal(entry[name])
+            for name in datetimes:
+                if entry[name] is not None:
+                    entry[name] = to_datetime(entry[name])
+            for name in lists:
+                entry[name] = list(entry[name] or [])
+            target.append(entry)
+    for company in data.companies:
+        company["timezone"] = company["timezone"] or "UTC"
+        if company["depends_on"] is not None:
+            company["depends_on"] = {k: list(v) for k, v in company["depends_on"].items()}
+    for ticket in data.tickets:
+        ticket["priority"] = int(ticket["priority"])
+    return data
