@@ -1,0 +1,196 @@
+"""Diagnose why a module cannot close: the scenario contract's rules, in a fixed number of queries.
+
+``diagnose`` validates its inputs (unknown company, module, user or a bad period raise
+``NotFoundError``), walks the not-closed modules the target depends on, runs one SQL
+check per record kind over them, and assembles the blockers: root causes first, then
+one ``module_not_closed`` blocker per not-closed dependency, dependencies before the
+modules waiting on them, so every ``caused_by`` index points at an earlier blocker.
+"""
+
+import re
+from datetime import datetime
+from typing import Dict, List, Optional, Tuple
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.diagnosis import advice, severity
+from bot.diagnosis.checks import Finding, list_contains, run_checks
+from bot.diagnosis.graph import ClosePath, close_path, effective_dependencies
+from bot.diagnosis.result import Blocker, Diagnosis
+from bot.errors import NotFoundError
+from bot.models import Company, ModuleState, User
+from bot.vocabulary import MODULES
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def diagnose(
+    session: Session,
+    company_id: str,
+    period: Optional[str] = None,
+    module: str = "general_ledger",
+    user_id: Optional[str] = None,
+    now: Optional[datetime] = None,
+) -> Diagnosis:
+    """Why ``module`` of ``company_id`` cannot close for ``period`` (default: current period)."""
+    company = session.get(Company, company_id)
+    if company is None:
+        raise NotFoundError(f"unknown company '{company_id}'")
+    if module not in MODULES:
+        raise NotFoundError(f"unknown module '{module}' (one of {', '.join(MODULES)})")
+    period = period or company.current_period
+    if not isinstance(period, str) or not PERIOD_RE.match(period):
+        raise NotFoundError(f"bad period '{period}' (expected YYYY-MM)")
+    user = None
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or user.company_id != company.id:
+            raise NotFoundError(f"unknown user '{user_id}' for company {company.id}")
+
+    rows = session.execute(
+        select(ModuleState.module, ModuleState.status, ModuleState.message).where(
+            ModuleState.company_id == company.id, ModuleState.period == period
+        )
+    ).all()
+    states: Dict[str, Tuple[str, Optional[str]]] = {r.module: (r.status, r.message) for r in rows}
+    if module not in states:
+        raise NotFoundError(f"{company.id} has no {module} state for {period}")
+    target_status, target_message = states[module]
+    result = Diagnosis(
+        company=company.id,
+        period=period,
+        module=module,
+        target_status=target_status,
+        target_message=target_message,
+        deadline=company.close_deadline.isoformat() if company.close_deadline else None,
+    )
+    if target_status == "closed":
+        return result
+
+    levels = severity.deadline_levels(company.close_deadline, now)
+    statuses = {m: status for m, (status, _) in states.items()}
+    path = close_path(module, statuses, effective_dependencies(company.depends_on))
+    findings = run_checks(session, company.id, period, path)
+
+    roots: List[Blocker] = []
+    earlier = _earlier_periods(session, company.id, period, module)
+    if earlier:
+        roots.append(
+            Blocker(
+                kind="module_not_closed",
+                module=module,
+                refs=earlier,
+                summary=advice.earlier_periods_summary(module, earlier),
+                fix=advice.earlier_periods_fix(module, earlier),
+                owner_role=advice.owner_role("module_not_closed"),
+                severity=severity.raise_by(severity.EARLIER_PERIOD_SEVERITY, levels),
+            )
+        )
+    ordered = sorted(enumerate(findings), key=lambda p: (path.index(p[1].module), p[0]))
+    finding_index: Dict[int, int] = {}
+    for original, finding in ordered:
+        finding_index[original] = len(roots)
+        roots.append(_finding_blocker(finding, levels))
+    if user is not None:
+        denied = _permission_blocker(session, company, user, module, levels)
+        if denied is not None:
+            roots.append(denied)
+
+    blockers = roots
+    _add_module_blockers(blockers, path, states, findings, finding_index, period, levels)
+    result.blockers = blockers
+    return result
+
+
+def _finding_blocker(finding: Finding, levels: int) -> Blocker:
+    return Blocker(
+        kind=finding.kind,
+        module=finding.module,
+        refs=list(finding.refs),
+        summary=finding.summary,
+        fix=finding.fix,
+        owner_role=finding.owner_role,
+        severity=severity.raise_by(finding.severity, levels),
+    )
+
+
+def _add_module_blockers(
+    blockers: List[Blocker],
+    path: ClosePath,
+    states: Dict[str, Tuple[str, Optional[str]]],
+    findings: List[Finding],
+    finding_index: Dict[int, int],
+    period: str,
+    levels: int,
+) -> None:
+    """One ``module_not_closed`` per not-closed dependency: the causeless ones among the
+    root causes, the others after, dependencies first."""
+    deps = path.dependencies
+    record_causes = {
+        m: [finding_index[i] for i, f in enumerate(findings) if m in f.blocks] for m in deps
+    }
+    causeless = [m for m in deps if not record_causes[m] and not path.depends.get(m)]
+    waiting = [m for m in deps if m not in causeless]  # already dependencies first
+    index: Dict[str, int] = {}
+    for m in causeless + waiting:
+        causes = sorted(set(record_causes[m] + [index[d] for d in path.depends.get(m, [])]))
+        status, message = states[m]
+        index[m] = len(blockers)
+        blockers.append(
+            Blocker(
+                kind="module_not_closed",
+                module=m,
+                refs=[m],
+                summary=advice.module_summary(m, period, status, message, len(causes)),
+                fix=advice.module_fix(m, period, status, [_cause_name(blockers[i]) for i in causes]),
+                owner_role=advice.owner_role("module_not_closed"),
+                severity=severity.module_severity(
+                    status, [blockers[i].severity for i in causes], levels
+                ),
+                caused_by=causes,
+            )
+        )
+
+
+def _cause_name(blocker: Blocker) -> str:
+    if blocker.kind == "module_not_closed":
+        return f"the {advice.label(blocker.module)} close"
+    return ", ".join(blocker.refs) or blocker.kind.replace("_", " ")
+
+
+def _earlier_periods(session: Session, company_id: str, period: str, module: str) -> List[str]:
+    stmt = (
+        select(ModuleState.period)
+        .where(
+            ModuleState.company_id == company_id,
+            ModuleState.module == module,
+            ModuleState.period < period,
+            ModuleState.status != "closed",
+        )
+        .order_by(ModuleState.period)
+    )
+    return list(session.scalars(stmt).all())
+
+
+def _permission_blocker(
+    session: Session, company: Company, user: User, module: str, levels: int
+) -> Optional[Blocker]:
+    """The user may not close ``module`` (no role bypasses it): name who may."""
+    if module in (user.close_permissions or []):
+        return None
+    stmt = (
+        select(User.id, User.name)
+        .where(User.company_id == company.id, list_contains(User.close_permissions, module))
+        .order_by(User.id)
+    )
+    allowed = [(r.id, r.name) for r in session.execute(stmt).all()]
+    return Blocker(
+        kind="permission_denied",
+        module=module,
+        refs=[uid for uid, _ in allowed],
+        summary=advice.permission_summary(user.id, user.name, module, company.id, allowed),
+        fix=advice.permission_fix(module, allowed),
+        owner_role=advice.owner_role("permission_denied"),
+        severity=severity.raise_by(severity.PERMISSION_SEVERITY, levels),
+    )

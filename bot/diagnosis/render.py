@@ -1,0 +1,60 @@
+"""A diagnosis as a plain-text table for the terminal: headline, blockers, fixes."""
+
+import textwrap
+from typing import List
+
+from bot.diagnosis.result import Diagnosis
+
+WIDTH = 100
+
+
+def headline(d: Diagnosis) -> str:
+    """``C100 2026-11 general_ledger: cannot close (5 blockers, 3 root causes)``."""
+    where = f"{d.company} {d.period} {d.module}"
+    if d.can_close:
+        return f"{where}: can close"
+    n, roots = len(d.blockers), len(d.root_causes)
+    return (
+        f"{where}: cannot close ({n} blocker{'s' if n != 1 else ''}, "
+        f"{roots} root cause{'s' if roots != 1 else ''})"
+    )
+
+
+def render_table(d: Diagnosis) -> str:
+    lines: List[str] = [headline(d)]
+    status = f"target status: {d.target_status}"
+    if d.target_message:
+        status += f" (ERP says: {d.target_message})"
+    lines.append(status)
+    if d.deadline:
+        lines.append(f"close deadline: {d.deadline}")
+    if d.can_close:
+        lines.append("Nothing blocks the close." if d.target_status != "closed"
+                     else "Already closed: nothing to do.")
+        return "\n".join(lines)
+
+    header = ("#", "severity", "kind", "module", "owner", "refs", "caused by")
+    rows = [
+        (
+            str(i),
+            b.severity,
+            b.kind,
+            b.module,
+            b.owner_role,
+            ", ".join(b.refs) or "-",
+            ", ".join(f"#{c}" for c in b.caused_by) or "root cause",
+        )
+        for i, b in enumerate(d.blockers)
+    ]
+    widths = [max(len(r[c]) for r in rows + [header]) for c in range(len(header))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines += ["", fmt.format(*header).rstrip(), fmt.format(*("-" * w for w in widths))]
+    lines += [fmt.format(*r).rstrip() for r in rows]
+    lines += ["", "Details and fixes:"]
+    for i, b in enumerate(d.blockers):
+        lines.append(f"#{i} [{b.severity}] {b.kind} ({b.module})")
+        lines += textwrap.wrap(b.summary, WIDTH, initial_indent="   what: ",
+                               subsequent_indent="         ")
+        lines += textwrap.wrap(b.fix, WIDTH, initial_indent="   fix:  ",
+                               subsequent_indent="         ")
+    return "\n".join(lines)
