@@ -1,0 +1,83 @@
+"""Replace the ERP snapshot, users and tickets in the store with a scenario (all or nothing).
+
+The scenario is checked completely before anything is written; the caller owns the
+transaction (``bot.db.session_scope`` commits, or rolls back on any error), so a failed
+load leaves the database as it was.
+"""
+
+from pathlib import Path
+from typing import Any, Dict, List, Union
+
+from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.models import (
+    SCENARIO_TABLES,
+    Company,
+    Component,
+    Job,
+    ModuleState,
+    Order,
+    Payment,
+    Reconciliation,
+    Ticket,
+    User,
+    Voucher,
+)
+from bot.scenario.parse import ScenarioData, parse_document, parse_file
+
+# Contract field -> ORM column, where the names differ.
+_RENAMES = {
+    "company": "company_id",
+    "owner": "owner_id",
+    "order": "order_id",
+    "requester": "requester_id",
+    "assignee": "assignee_id",
+}
+
+# Insert order: parents first.
+_SECTIONS = (
+    ("companies", Company),
+    ("users", User),
+    ("modules", ModuleState),
+    ("orders", Order),
+    ("payments", Payment),
+    ("jobs", Job),
+    ("vouchers", Voucher),
+    ("reconciliations", Reconciliation),
+    ("components", Component),
+    ("tickets", Ticket),
+)
+
+
+def _rows(entries: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [{_RENAMES.get(key, key): value for key, value in entry.items()} for entry in entries]
+
+
+def load_data(session: Session, data: ScenarioData) -> Dict[str, int]:
+    """Write an already-checked scenario, replacing every scenario table."""
+    for model in SCENARIO_TABLES:
+        session.execute(delete(model))
+    counts: Dict[str, int] = {}
+    for section, model in _SECTIONS:
+        rows = _rows(data.section(section))
+        if section == "tickets":
+            for row in rows:
+                row["updated_at"] = row["created_at"]
+        if rows:
+            session.execute(insert(model), rows)
+        counts[section] = len(rows)
+    audit.record(session, None, "scenario_load", None, counts)
+    session.flush()
+    return counts
+
+
+def load_scenario(session: Session, data: Dict[str, Any]) -> Dict[str, int]:
+    """Check a scenario document fully, then replace the store's snapshot with it."""
+    return load_data(session, parse_document(data))
+
+
+def load_file(session: Session, path: Union[str, Path]) -> Dict[str, int]:
+    """Check a scenario file fully, then replace the store's snapshot with it."""
+    return load_data(session, parse_file(path))
