@@ -361,11 +361,13 @@ COMPONENT_STATES = {
 
 
 def component_summary(name: str, status: str, affects: Sequence[str], message: Optional[str],
-                      maintenance_until: Optional[datetime]) -> str:
-    """``Bank payment gateway is in a partial outage (affects cash, receivables): ...``."""
+                      maintenance_until: Optional[datetime],
+                      component_id: Optional[str] = None) -> str:
+    """``Bank payment gateway (bank-gateway) is in a partial outage (affects cash, ...): ...``."""
     state = COMPONENT_STATES.get(status, f"is {status.replace('_', ' ')}")
     until = f" until {when(maintenance_until)}" if maintenance_until else ""
-    text = f"{name} {state}{until} (affects {', '.join(affects)})"
+    named = f"{name} ({component_id})" if component_id and component_id != name else name
+    text = f"{named} {state}{until} (affects {', '.join(affects)})"
     return f"{text}: {message}" if message else text
 
 

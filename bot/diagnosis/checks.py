@@ -305,7 +305,8 @@ def check_components(session: Session, path: ClosePath) -> List[Finding]:
                 module=blocks[0],
                 refs=[row.id],
                 summary=advice.component_summary(
-                    row.name or row.id, row.status, affects, row.message, row.maintenance_until
+                    row.name or row.id, row.status, affects, row.message, row.maintenance_until,
+                    row.id,
                 ),
                 fix=advice.component_fix(row.name or row.id, row.status, row.maintenance_until),
                 severity=severity.component_severity(row.status),
