@@ -61,6 +61,7 @@ def test_bot_never_imports_rasa(module) -> None:
     import subprocess
     import sys
 
-    code = f"import sys, {module}; print(any(m == 'rasa' or m.startswith(('rasa.', 'rasa_sdk')) for m in sys.modules))"
+    code = (f"import sys, {module}; "
+            "print(any(m == 'rasa' or m.startswith(('rasa.', 'rasa_sdk')) for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
