@@ -1,1 +1,13 @@
 """The scenario (ERP snapshot) file: parse and check it, and load it into the store."""
+
+from bot.scenario.load import load_data, load_file, load_scenario
+from bot.scenario.parse import ScenarioData, parse_document, parse_file
+
+__all__ = [
+    "ScenarioData",
+    "load_data",
+    "load_file",
+    "load_scenario",
+    "parse_document",
+    "parse_file",
+]
