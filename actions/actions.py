@@ -39,9 +39,9 @@ class ActionNextBlocker(ServiceAction):
         return "action_next_blocker"
 
     def call(self, tracker: Tracker) -> Reply:
-        index = int(tracker.getslot_text("blocker_index") or 0)
+        index = int(tracker.get_slot("blocker_index") or 0)
         return in_session(
-            assistant.next_blocker, tracker.sender_id, tracker.getslot_text("last_diagnosis"), index
+            assistant.next_blocker, tracker.sender_id, tracker.get_slot("last_diagnosis"), index
         )
 
 
@@ -54,7 +54,7 @@ class ActionOpenTicket(ServiceAction):
         message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
         key = f"{tracker.sender_id}:{message_id}"
         return in_session(
-            assistant.open_ticket, tracker.sender_id, tracker.getslot_text("last_diagnosis"),
+            assistant.open_ticket, tracker.sender_id, tracker.get_slot("last_diagnosis"),
             slot_text(tracker, "ticket_note"), key,
             slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
         )

@@ -4,6 +4,7 @@ Rasa SDK runs actions on the action server's event loop, so the database work ru
 worker thread with a timeout; any failure becomes an apology and the conversation goes on.
 """
 
+import abc
 import asyncio
 import logging
 from typing import Any, Callable, Dict, List
@@ -33,15 +34,16 @@ def in_session(fn: Callable[..., Reply], *args: Any) -> Reply:
         return fn(session, *args)
 
 
-class ServiceAction(Action):
-    """An action whose work is one ``bot.assistant`` function."""
+class ServiceAction(Action, abc.ABC):
+    """An action whose work is one ``bot.assistant`` function (abstract: the SDK skips it)."""
 
-    def name(self) -> str:  # pragma: no cover - every subclass names itself
-        raise NotImplementedError
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""
 
+    @abc.abstractmethod
     def call(self, tracker: Tracker) -> Reply:
         """Build the reply from the tracker; runs in a worker thread inside a DB session."""
-        raise NotImplementedError
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
