@@ -335,7 +335,13 @@ def _schema_check(document: Dict[str, Any]) -> List[Tuple[Tuple[Any, ...], str]]
                 continue
             for error in _item_validator(section).iter_errors(item):
                 errors.extend(_schema_errors(error, (section, index)))
-    return errors
+    # A value of the wrong type also fails its const/enum/pattern: say it once.
+    wrong_type = {path for path, message in errors if " is not of type " in message}
+    return [
+        (path, message)
+        for path, message in errors
+        if path not in wrong_type or " is not of type " in message
+    ]
 
 
 Check = Callable[[Any], bool]
