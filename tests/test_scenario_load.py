@@ -70,9 +70,7 @@ def test_demo_loads_with_expected_counts(session):
     pay = session.get(Payment, "PAY-88")
     assert pay.order_id == "SO-1040" and pay.owner_id == "u-alex"
     assert pay.amount == Decimal("45200.00")
-    cash = session.scalars(
-        select(Reconciliation).where(Reconciliation.account == "1002 Bank deposits")
-    ).one()
+    cash = session.scalars(select(Reconciliation).where(Reconciliation.account == "1002 Bank deposits")).one()
     assert cash.gl_total - cash.subledger_total == Decimal("0.01")
     ticket = session.scalars(select(Ticket)).one()
     assert ticket.number == "CLS-000001"
@@ -137,8 +135,7 @@ def test_invalid_load_changes_nothing(session, tmp_path, breakage):
         load_file(session, path)
     session.rollback()
     if breakage == "reference":
-        assert any(e.startswith("payments[0].order: unknown order 'SO-9999'")
-                   for e in info.value.errors)
+        assert any(e.startswith("payments[0].order: unknown order 'SO-9999'") for e in info.value.errors)
     assert snapshot(session) == before
     assert count(session, AuditEntry) == 1
 
@@ -153,3 +150,55 @@ def test_invalid_document_changes_nothing(session):
         load_scenario(session, document)
     session.rollback()
     assert snapshot(session)["companies"] == ["C1"]
+
+
+def test_audit_log_and_comments_across_reloads(session):
+    from bot.models import TicketComment
+
+    load_file(session, DEMO)
+    session.commit()
+    ticket = session.scalars(select(Ticket)).one()
+    session.add(TicketComment(ticket_id=ticket.id, author_id="u-hana", body="looking"))
+    session.commit()
+    load_scenario(session, copy.deepcopy(BASE))
+    session.commit()
+    # Comments belong to the replaced tickets; the audit log is history and stays.
+    assert count(session, TicketComment) == 0
+    actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions == ["scenario_load", "scenario_load"]
+
+
+def test_load_in_batches_keeps_every_row(session, monkeypatch):
+    import bot.scenario.load as load_module
+
+    monkeypatch.setattr(load_module, "BATCH_SIZE", 2)
+    document = copy.deepcopy(BASE)
+    template = document["orders"][0]
+    document["orders"] = [{**template, "id": f"SO-{i}", "amount": f"{i}.05"} for i in range(7)]
+    document["payments"][0]["order"] = "SO-6"
+    counts = load_scenario(session, document)
+    session.commit()
+    assert counts["orders"] == 7
+    amounts = sorted(session.scalars(select(Order.amount)))
+    assert amounts == [Decimal(f"{i}.05") for i in range(7)]
+
+
+def test_objects_loaded_before_a_reload_are_not_stale(session):
+    load_scenario(session, copy.deepcopy(BASE))
+    session.commit()
+    order = session.get(Order, "SO-1")
+    document = copy.deepcopy(BASE)
+    document["orders"][0]["status"] = "draft"
+    load_scenario(session, document)
+    session.commit()
+    assert session.get(Order, "SO-1").status == "draft"
+    assert order.status == "draft"
+
+
+def test_datetimes_stored_in_utc_and_returned_aware(session):
+    load_file(session, HERE / "minimal.yml")
+    session.commit()
+    ticket = session.scalars(select(Ticket)).one()
+    assert ticket.number == "CLS-000007"
+    assert ticket.created_at.isoformat() == "2026-11-20T02:00:00+00:00"
+    assert session.get(Company, "C1").close_deadline.isoformat() == "2026-12-01T18:00:00+00:00"
