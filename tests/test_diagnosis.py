@@ -233,7 +233,9 @@ def test_vouchers_one_blocker(session):
     [("100.01", "100.00", False), ("100.00", "100.01", False), ("100.02", "100.00", True),
      ("100.00", "100.02", True), ("-5.00", "-5.01", False), ("-5.00", "-5.02", True),
      ("0.1", "0.11", False), ("1000000000000.02", "1000000000000", True),
-     ("100.010", "100", False), ("100.0101", "100", True)],
+     ("100.010", "100", False), ("100.0101", "100", True), ("100.011", "100", True),
+     ("100", "100.011", True), ("100.00", "100", False), ("120750.00", "120000.00", True),
+     ("99999999999.99", "99999999999.98", False), ("99999999999.99", "99999999999.97", True)],
 )
 def test_reconciliation_tolerance_exact(session, sub, gl, blocks):
     data = base(inventory="closed")  # the reconciliation's own module status does not matter

@@ -24,6 +24,7 @@ from bot.vocabulary import JOB_STATUSES, PAYMENT_STATUSES
 
 TOLERANCE = Decimal("0.01")
 """A reconciliation difference of exactly this much (or less) does not block."""
+TOLERANCE_FLOAT = float(TOLERANCE)  # only for the SQL prefilter on databases without NUMERIC
 
 ORDER_MODULES = {"sales": "sales", "purchase": "purchasing"}
 PAYMENT_LEDGERS = {"in": "receivables", "out": "payables"}
@@ -268,11 +269,12 @@ def _difference_prefilter(session: Session) -> ColumnElement:
     if session.get_bind().dialect.name == "postgresql":
         return func.abs(sub - gl) > TOLERANCE
     sub_f, gl_f = cast(sub, Float), cast(gl, Float)
-    # Float rounding stays far below 0.005 for totals under 1e12; larger totals go to Python.
-    return and_(
-        sub != gl,
-        or_(func.abs(sub_f - gl_f) > 0.005, func.abs(sub_f) >= 1e12, func.abs(gl_f) >= 1e12),
-    )
+    # The float difference is within ~2.2e-16 * (|sub| + |gl|) of the exact one; the margin
+    # (ten times that, plus 1e-9) keeps every real mismatch, and drops every row whose
+    # difference is clearly within tolerance. Only rows within float noise of exactly 0.01
+    # reach Python, where the exact Decimal test rejects them.
+    margin = 1e-9 + 2e-15 * (func.abs(sub_f) + func.abs(gl_f))
+    return and_(sub != gl, func.abs(sub_f - gl_f) > TOLERANCE_FLOAT - margin)
 
 
 def check_components(session: Session, path: ClosePath) -> List[Finding]:

@@ -45,8 +45,12 @@ def diagnose(
     user = None
     if user_id is not None:
         user = session.get(User, user_id)
-        if user is None or user.company_id != company.id:
-            raise NotFoundError(f"unknown user '{user_id}' for company {company.id}")
+        if user is None:
+            raise NotFoundError(f"unknown user '{user_id}'")
+        if user.company_id != company.id:
+            raise NotFoundError(
+                f"user '{user_id}' belongs to company {user.company_id}, not {company.id}"
+            )
 
     rows = session.execute(
         select(ModuleState.module, ModuleState.status, ModuleState.message).where(

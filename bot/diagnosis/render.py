@@ -6,6 +6,13 @@ from typing import List
 from bot.diagnosis.result import Diagnosis
 
 WIDTH = 100
+SUMMARY_WIDTH = 48  # the table shows the start of each summary; the details show all of it
+
+
+def _short(text: str, width: int) -> str:
+    """One line of at most ``width`` characters, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def headline(d: Diagnosis) -> str:
@@ -21,6 +28,7 @@ def headline(d: Diagnosis) -> str:
 
 
 def render_table(d: Diagnosis) -> str:
+    """Headline, target status, one table row per blocker, then each blocker's full text."""
     lines: List[str] = [headline(d)]
     status = f"target status: {d.target_status}"
     if d.target_message:
@@ -33,15 +41,16 @@ def render_table(d: Diagnosis) -> str:
                      else "Already closed: nothing to do.")
         return "\n".join(lines)
 
-    header = ("#", "severity", "kind", "module", "owner", "refs", "caused by")
+    header = ("#", "severity", "kind", "module", "refs", "summary", "owner", "caused by")
     rows = [
         (
             str(i),
             b.severity,
             b.kind,
             b.module,
+            _short(", ".join(b.refs) or "-", 24),
+            _short(b.summary, SUMMARY_WIDTH),
             b.owner_role,
-            ", ".join(b.refs) or "-",
             ", ".join(f"#{c}" for c in b.caused_by) or "root cause",
         )
         for i, b in enumerate(d.blockers)
