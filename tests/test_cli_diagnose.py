@@ -34,7 +34,7 @@ def test_json_shape_and_exit_zero_when_blocked(env):
     assert out["blockers"]
     seen_non_root = False
     for i, blocker in enumerate(out["blockers"]):
-        assert set(blocker) >= KEYS
+        assert set(blocker) == KEYS
         assert blocker["severity"] in ("critical", "high", "medium", "low")
         assert all(isinstance(c, int) and c < i for c in blocker["caused_by"])
         seen_non_root = seen_non_root or bool(blocker["caused_by"])
@@ -77,3 +77,13 @@ def test_exit_two(env, args):
     proc = closebot(env, *args, "--json")
     assert proc.returncode == 2, (proc.stdout, proc.stderr)
     assert "error" in proc.stderr
+
+
+def test_company_that_can_close(env):
+    proc = closebot(env, "--company", "C200", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["can_close"] is True and out["blockers"] == []
+    assert {"company", "period", "can_close", "target_status", "blockers"} <= set(out)
+    table = closebot(env, "--company", "C200")
+    assert table.stdout.splitlines()[0] == "C200 2026-11 general_ledger: can close"

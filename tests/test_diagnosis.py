@@ -443,3 +443,53 @@ def test_demo_scenario(demo_session):
 def test_render_can_close(session):
     d = run(session, base())
     assert render_table(d).splitlines()[0] == "C1 2026-11 general_ledger: can close"
+
+
+def test_module_severity_is_highest_of_its_causes(session):
+    data = base(cash="open", payroll="failed", receivables="open", sales="closed")
+    data["components"] = [component("gw", "major_outage", ["cash"])]
+    data["payments"] = [payment("PAY-1", status="pending")]
+    d = run(session, data)
+    check_order_invariants(d)
+    sev = {tuple(b.refs): b.severity for b in d.blockers}
+    assert sev[("gw",)] == "critical" and sev[("PAY-1",)] == "medium"
+    assert sev[("cash",)] == "critical"  # outage + pending payment: the worst wins
+    assert sev[("receivables",)] == "medium"  # only the pending payment
+    assert sev[("payroll",)] == "high"  # failed close, nothing else to blame
+
+
+def test_severity_past_deadline_rises_two_levels(session):
+    data = base(cash="open")
+    data["payments"] = [payment("PAY-1", status="pending")]
+    past = datetime(2026, 12, 4, tzinfo=timezone.utc)
+    d = run(session, data, now=past)
+    assert [b.severity for b in d.blockers] == ["critical", "critical"]
+    assert d.deadline == "2026-12-03T18:00:00+00:00"
+
+
+def test_user_of_other_company_diagnoses_nothing_even_when_closed(session):
+    with pytest.raises(NotFoundError, match="C2"):
+        run(session, base(general_ledger="closed"), user_id="u-other")
+
+
+def test_demo_scenario_names_every_planted_problem(demo_session):
+    d = diagnose(demo_session, "C100")
+    check_order_invariants(d)
+    roots = {b.kind: b for b in d.root_causes}
+    by_ref = {r: b for b in d.blockers for r in b.refs}
+    assert by_ref["SO-1042"] is by_ref["SO-1043"] and by_ref["SO-1042"].kind == "order_error"
+    assert "no price" in by_ref["SO-1042"].summary
+    assert "invoice" in by_ref["SO-1043"].summary
+    assert by_ref["PAY-88"].kind == "payment_issue" and "pending" in by_ref["PAY-88"].summary
+    assert "45,200.00 CNY" in by_ref["PAY-88"].summary
+    assert "not matched" in by_ref["PAY-95"].summary
+    gw = by_ref["bank-gateway"]
+    assert gw.kind == "system_fault" and gw.module == "cash" and gw.owner_role == "helpdesk"
+    assert "partial outage" in gw.summary
+    assert "ORA-00054" in by_ref["JOB-AR-AGING"].summary
+    assert by_ref["V-2026-11-0087"].kind == "voucher_unposted"
+    assert "750.00" in roots["data_mismatch"].summary
+    gw_index = d.blockers.index(gw)
+    for module in ("cash", "receivables"):
+        assert gw_index in by_ref[module].caused_by
+    assert diagnose(demo_session, "C200").can_close
