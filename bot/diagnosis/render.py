@@ -61,7 +61,8 @@ def render_table(d: Diagnosis) -> str:
     lines += [fmt.format(*r).rstrip() for r in rows]
     lines += ["", "Details and fixes:"]
     for i, b in enumerate(d.blockers):
-        lines.append(f"#{i} [{b.severity}] {b.kind} ({b.module})")
+        refs = f": {', '.join(b.refs)}" if b.refs else ""
+        lines.append(f"#{i} [{b.severity}] {b.kind} ({b.module}){refs} -> {b.owner_role}")
         lines += textwrap.wrap(b.summary, WIDTH, initial_indent="   what: ",
                                subsequent_indent="         ")
         lines += textwrap.wrap(b.fix, WIDTH, initial_indent="   fix:  ",
