@@ -11,11 +11,9 @@ find_python() {
   local candidates=()
   [ -n "${CLOSEBOT_PYTHON:-}" ] && candidates+=("$CLOSEBOT_PYTHON")
   candidates+=(python3.10)
-  if command -v pyenv >/dev/null 2>&1; then
-    local root; root=$(pyenv root)
-    for d in "$root"/versions/3.10*; do [ -x "$d/bin/python3.10" ] && candidates+=("$d/bin/python3.10"); done
-  fi
-  for d in "$HOME"/.pyenv/versions/3.10*; do [ -x "$d/bin/python3.10" ] && candidates+=("$d/bin/python3.10"); done
+  local root="${PYENV_ROOT:-$HOME/.pyenv}"
+  command -v pyenv >/dev/null 2>&1 && root=$(pyenv root)
+  for d in "$root"/versions/3.10*; do [ -x "$d/bin/python3.10" ] && candidates+=("$d/bin/python3.10"); done
   for c in "${candidates[@]}"; do
     if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
       command -v "$c"; return 0
