@@ -19,7 +19,12 @@ from bot.diagnosis.engine import diagnose
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import ClosebotError, NotFoundError, PermissionDenied
 from bot.models import Company, Component, Job, Ticket, User
-from bot.nlp.normalize import resolve_company, resolve_module, resolve_period
+from bot.nlp.normalize import (
+    resolve_company,
+    resolve_module,
+    resolve_period,
+    resolve_ticket_number,
+)
 from bot.vocabulary import MODULE_LABELS, OPEN_TICKET_STATUSES
 
 SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
@@ -181,7 +186,7 @@ def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply
     if not number:
         return my_tickets(session, sender)
     try:
-        ticket = tickets.get_ticket(session, number.strip())
+        ticket = tickets.get_ticket(session, resolve_ticket_number(number))
     except NotFoundError:
         return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."],
                      [MY_TICKETS])

@@ -71,6 +71,7 @@ def test_ticket_visibility_by_role(demo_session) -> None:
     assert "isn't yours" in all_text(assistant.ticket_status(demo_session, "u-mei", "CLS-000001"))
     assert "resolved" in all_text(assistant.ticket_status(demo_session, "u-hana", "cls-000001"))
     assert "can't find" in all_text(assistant.ticket_status(demo_session, "u-alex", "CLS-404404"))
+    assert "resolved" in all_text(assistant.ticket_status(demo_session, "u-alex", "#cls-1"))
     assert "CLS-000001" in all_text(assistant.my_tickets(demo_session, "u-alex"))
     assert "no tickets" in all_text(assistant.my_tickets(demo_session, "u-mei"))
 

@@ -149,5 +149,10 @@ def resolve_company(text: str) -> str:
 
 
 def resolve_ticket_number(text: str) -> str:
-    """Normalise a ticket number: strip, uppercase, "#" removed ("cls-12" -> "CLS-12")."""
-    return str(text or "").strip().lstrip("#").upper()
+    """Normalise a ticket number as Closebot writes them: "#cls-12" / "CLS12" -> "CLS-000012".
+
+    Numbers of other shapes (e.g. loaded from a scenario) are only stripped and upper-cased.
+    """
+    cleaned = str(text or "").strip().lstrip("#").upper()
+    match = re.fullmatch(r"CLS-?(\d{1,6})", cleaned)
+    return f"CLS-{int(match.group(1)):06d}" if match else cleaned
