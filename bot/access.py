@@ -5,7 +5,7 @@ from typing import Optional
 from sqlalchemy.orm import Session
 
 from bot.errors import PermissionDenied
-from bot.models import User
+from bot.models import Ticket, User
 
 CROSS_COMPANY_ROLES = ("helpdesk", "finance_advisor", "admin")
 
@@ -18,6 +18,15 @@ ACCESS_HELP = (
 
 def find_user(session: Session, user_id: Optional[str]) -> Optional[User]:
     return session.get(User, user_id) if user_id else None
+
+
+def may_see_ticket(user: User, ticket: Ticket) -> bool:
+    """Support roles see every ticket, accountants their company's, others their own."""
+    if user.role in CROSS_COMPANY_ROLES:
+        return True
+    if user.role == "accountant":
+        return ticket.company_id == user.company_id
+    return ticket.requester_id == user.id
 
 
 def require_company_access(user: User, company_id: str) -> None:

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, tickets
-from bot.access import ACCESS_HELP, CROSS_COMPANY_ROLES, find_user, require_company_access
+from bot.access import ACCESS_HELP, find_user, may_see_ticket, require_company_access
 from bot.advice_prevention import PREVENTION
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.result import Blocker, Diagnosis
-from bot.errors import ClosebotError, NotFoundError, PermissionDenied
-from bot.models import Company, Component, Job, Ticket, User
+from bot.errors import NotFoundError, PermissionDenied
+from bot.models import Company, Component, Job
 from bot.nlp.normalize import (
     resolve_company,
     resolve_module,
@@ -190,7 +190,7 @@ def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply
     except NotFoundError:
         return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."],
                      [MY_TICKETS])
-    if not _may_see_ticket(user, ticket):
+    if not may_see_ticket(user, ticket):
         audit.record(session, sender, "ticket_refused", ticket.company_id, {"number": ticket.number})
         return Reply([f"Ticket {ticket.number} isn't yours, so I can't show it. "
                       "The helpdesk can tell you more."])
@@ -346,19 +346,6 @@ def _fmt_dt(value: datetime, company: Company) -> str:
     return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _may_see_ticket(user: User, ticket: Ticket) -> bool:
-    if user.role in CROSS_COMPANY_ROLES:
-        return True
-    if user.role == "accountant":
-        return ticket.company_id == user.company_id
-    return ticket.requester_id == user.id
-
-
 def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
-
-__all__ = [
-    "Button", "Reply", "ClosebotError", "greet", "diagnose_close", "next_blocker",
-    "open_ticket", "ticket_status", "my_tickets", "system_status",
-]

@@ -20,9 +20,9 @@ from bot.diagnosis.graph import ClosePath, close_path, effective_dependencies
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import NotFoundError
 from bot.models import Company, ModuleState, User
-from bot.vocabulary import MODULES
+from bot.vocabulary import MODULES, PERIOD_PATTERN
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(PERIOD_PATTERN)
 
 
 def diagnose(

@@ -632,16 +632,8 @@ _ID_FIELD = {
     "components": "id",
     "tickets": "number",
 }
-_COMPANY_SECTIONS = (
-    "users",
-    "modules",
-    "orders",
-    "payments",
-    "jobs",
-    "vouchers",
-    "reconciliations",
-    "tickets",
-)
+# Every section whose entries belong to a company (components apply to all companies).
+_COMPANY_SECTIONS = tuple(s for s in LIST_SECTIONS if s not in ("companies", "components"))
 _USER_REFS = (
     ("orders", "owner"),
     ("payments", "owner"),

@@ -10,9 +10,9 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 from bot import vocabulary as v
 
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD_PATTERN = v.PERIOD_PATTERN
 
-# Section name -> the field of each entry that is its unique key (None: no id).
+# The list sections of a scenario, in the contract's order.
 LIST_SECTIONS: Tuple[str, ...] = (
     "companies",
     "users",
