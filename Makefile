@@ -1,4 +1,4 @@
-.PHONY: setup run test lint train
+.PHONY: setup run test lint train bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-cost
 
 setup:  ## venv, packages, spaCy pipeline, trained model, demo data
 	scripts/setup.sh
@@ -11,3 +11,25 @@ test:   ## the whole test suite
 
 lint:
 	.venv/bin/ruff check bot actions tests bench
+
+# Benchmarks (README "Performance"): each prints tables and writes bench/results/<name>.json.
+# Run after `make setup`; pass options with ARGS="...", e.g. make bench-latency ARGS="--users 1 8".
+bench-nlu:        ## intent/entity/out-of-scope accuracy: cross-validation + held-out, pipelines compared
+	.venv/bin/python -m bench.nlu $(ARGS)
+
+bench-banking77:  ## the chosen NLU pipeline on BANKING77 10-shot (data: ../shared/data/banking77 or BANKING77_DIR)
+	.venv/bin/python -m bench.banking77 $(ARGS)
+
+bench-dialogue:   ## test stories, end-to-end demo conversations, turns to the root cause
+	.venv/bin/python -m bench.dialogue $(ARGS)
+
+bench-latency:    ## turn latency and throughput for 1/8/32 users vs the stock `rasa init` assistant
+	.venv/bin/python -m bench.latency $(ARGS)
+
+bench-scale:      ## diagnose and scenario load at 10k/100k/1M orders on SQLite and PostgreSQL
+	.venv/bin/python -m bench.scale $(ARGS)
+
+bench-cost:       ## training and retraining time, start-up time, resident memory
+	.venv/bin/python -m bench.cost $(ARGS)
+
+bench: bench-nlu bench-banking77 bench-dialogue bench-scale bench-cost bench-latency
