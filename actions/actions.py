@@ -7,7 +7,13 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import ServiceAction, in_session
 from bot import assistant
+from bot.access import user_id_of
 from bot.assistant import Reply
+
+
+def user(tracker: Tracker) -> str:
+    """The directory user of this conversation (sender ids may be ``u-mei#2``, see bot.access)."""
+    return user_id_of(tracker.sender_id) or ""
 
 
 def slot_text(tracker: Tracker, name: str) -> Optional[str]:
@@ -20,7 +26,7 @@ class ActionGreet(ServiceAction):
         return "action_greet"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(assistant.greet, tracker.sender_id)
+        return in_session(assistant.greet, user(tracker))
 
 
 class ActionDiagnoseClose(ServiceAction):
@@ -29,7 +35,7 @@ class ActionDiagnoseClose(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(
-            assistant.diagnose_close, tracker.sender_id,
+            assistant.diagnose_close, user(tracker),
             slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
         )
 
@@ -41,7 +47,7 @@ class ActionNextBlocker(ServiceAction):
     def call(self, tracker: Tracker) -> Reply:
         index = int(tracker.get_slot("blocker_index") or 0)
         return in_session(
-            assistant.next_blocker, tracker.sender_id, tracker.get_slot("last_diagnosis"), index
+            assistant.next_blocker, user(tracker), tracker.get_slot("last_diagnosis"), index
         )
 
 
@@ -54,7 +60,7 @@ class ActionOpenTicket(ServiceAction):
         message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
         key = f"{tracker.sender_id}:{message_id}"
         return in_session(
-            assistant.open_ticket, tracker.sender_id, tracker.get_slot("last_diagnosis"),
+            assistant.open_ticket, user(tracker), tracker.get_slot("last_diagnosis"),
             slot_text(tracker, "ticket_note"), key,
             slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
         )
@@ -66,7 +72,7 @@ class ActionTicketStatus(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(
-            assistant.ticket_status, tracker.sender_id, slot_text(tracker, "ticket_number")
+            assistant.ticket_status, user(tracker), slot_text(tracker, "ticket_number")
         )
 
 
@@ -75,7 +81,7 @@ class ActionMyTickets(ServiceAction):
         return "action_my_tickets"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(assistant.my_tickets, tracker.sender_id)
+        return in_session(assistant.my_tickets, user(tracker))
 
 
 class ActionSystemStatus(ServiceAction):
@@ -83,7 +89,7 @@ class ActionSystemStatus(ServiceAction):
         return "action_system_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(assistant.system_status, tracker.sender_id)
+        return in_session(assistant.system_status, user(tracker))
 
 
 class ActionAskTicketNote(Action):

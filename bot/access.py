@@ -16,6 +16,22 @@ ACCESS_HELP = (
 )
 
 
+#: A chat sender id may name one of several conversations of the same user: "u-mei#17".
+CONVERSATION_SEPARATOR = "#"
+
+
+def user_id_of(sender_id: Optional[str]) -> Optional[str]:
+    """The directory user id behind a chat sender id: ``u-mei#17`` -> ``u-mei``.
+
+    Rasa keeps one tracker (and one lock) per sender id, so a user with several parallel
+    conversations (two browser tabs, a load test) needs distinct sender ids that still
+    resolve to the same person. User ids never contain ``#``.
+    """
+    if not sender_id:
+        return sender_id
+    return sender_id.split(CONVERSATION_SEPARATOR, 1)[0] or None
+
+
 def find_user(session: Session, user_id: Optional[str]) -> Optional[User]:
     return session.get(User, user_id) if user_id else None
 
