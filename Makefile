@@ -10,7 +10,7 @@ test:   ## the whole test suite
 	scripts/test.sh
 
 lint:
-	.venv/bin/ruff check bot actions tests bench
+	.venv/bin/ruff check bot actions rasa_components tests bench
 
 # Benchmarks (README "Performance"): each prints tables and writes bench/results/<name>.json.
 # Run after `make setup`; pass options with ARGS="...", e.g. make bench-latency ARGS="--users 1 8".

@@ -33,11 +33,12 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 stamp="$VENV/.closebot-installed"
-want=$(cat requirements.txt constraints.txt pyproject.toml | sha256sum | cut -c1-16)
+want=$(cat requirements.txt requirements-nodeps.txt constraints.txt pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing pinned packages (first time: a few minutes)"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade "pip==24.0"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r requirements.txt -c constraints.txt
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -e .
   echo "$want" > "$stamp"
 fi

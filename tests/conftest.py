@@ -10,7 +10,6 @@ from bench.stack import BIN, DEMO, MODEL, ROOT, Stack, free_port  # noqa: F401 (
 from bot.db import get_engine
 
 
-
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'closebot.db'}"

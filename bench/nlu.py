@@ -1,0 +1,137 @@
+"""NLU benchmark: intent accuracy, macro F1, confusions, entity P/R/F1 and out-of-scope handling.
+
+Two measurements per candidate pipeline, in one run:
+- k-fold cross-validation on the training data (``data/``), stratified by intent;
+- train on all training data, test on ``tests/nlu_heldout.yml`` (written independently
+  of the training examples and never trained on).
+
+Candidates are ``config.yml`` (what ships) and the pipelines in ``bench/pipelines/``.
+The best by held-out accuracy is named at the end; ``config.yml`` should be it.
+
+    python -m bench.nlu                     # all candidates, 5 folds
+    python -m bench.nlu --folds 3 --configs config.yml bench/pipelines/sparse_diet.yml
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
+
+from bench.common import ROOT, print_table, write_results
+from bench.nlu_eval import (
+    Example,
+    load_examples,
+    quiet_logs,
+    read_pipeline,
+    score,
+    stratified_folds,
+    train_and_score,
+)
+
+HELDOUT = ROOT / "tests" / "nlu_heldout.yml"
+TRAINING = ROOT / "data"
+CANDIDATES = [ROOT / "config.yml", *sorted((ROOT / "bench" / "pipelines").glob("*.yml"))]
+
+
+def cross_validate(pipeline: List[Dict[str, Any]], examples: Sequence[Example], folds: int, seed: int,
+                   workdir: Path) -> Dict[str, Any]:
+    """Pool the predictions of k train/test splits and score them together."""
+    parts = stratified_folds(examples, folds, seed)
+    pooled_examples: List[Example] = []
+    pooled_predictions = []
+    train_seconds = []
+    for i, test_part in enumerate(parts):
+        train_part = [e for j, part in enumerate(parts) if j != i for e in part]
+        result = train_and_score(pipeline, train_part, test_part, workdir / f"fold{i}")
+        pooled_examples.extend(test_part)
+        pooled_predictions.extend(result["predictions"])
+        train_seconds.append(result["train_seconds"])
+    scored = score(pooled_examples, pooled_predictions)
+    scored["folds"] = folds
+    scored["train_seconds_per_fold"] = round(sum(train_seconds) / len(train_seconds), 1)
+    return scored
+
+
+def label(path: Path) -> str:
+    return "config.yml (shipped)" if path.name == "config.yml" else path.stem
+
+
+def run(configs: Sequence[Path], folds: int, seed: int, heldout: Path, training: Path,
+        skip_cv: bool) -> Dict[str, Any]:
+    examples = load_examples(training)
+    test = load_examples(heldout)
+    results: Dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="closebot-bench-nlu-") as tmp:
+        for n, config in enumerate(configs):
+            pipeline = read_pipeline(config)
+            name = label(config)
+            print(f"... {name}: training on {len(examples)} examples, testing on {len(test)} held-out",
+                  file=sys.stderr, flush=True)
+            started = time.perf_counter()
+            held = train_and_score(pipeline, examples, test, Path(tmp) / f"c{n}" / "heldout")
+            held.pop("predictions")
+            entry: Dict[str, Any] = {"config": str(config.relative_to(ROOT)), "pipeline": pipeline,
+                                     "heldout": held}
+            if not skip_cv:
+                print(f"... {name}: {folds}-fold cross-validation", file=sys.stderr, flush=True)
+                entry["cross_validation"] = cross_validate(pipeline, examples, folds, seed, Path(tmp) / f"c{n}")
+            entry["wall_seconds"] = round(time.perf_counter() - started, 1)
+            results[name] = entry
+    best = max(results, key=lambda k: (results[k]["heldout"]["intent_accuracy"],
+                                        results[k]["heldout"]["intent_macro_f1"]))
+    return {"training_examples": len(examples), "heldout_examples": len(test), "folds": folds, "seed": seed,
+            "candidates": results, "best": best}
+
+
+def report(data: Dict[str, Any]) -> None:
+    rows = []
+    for name, entry in data["candidates"].items():
+        held, cv = entry["heldout"], entry.get("cross_validation", {})
+        rows.append([
+            name, cv.get("intent_accuracy", "-"), cv.get("intent_macro_f1", "-"),
+            held["intent_accuracy"], held["intent_macro_f1"], held["out_of_scope_recall"],
+            held["in_scope_fallback_rate"], held["entities"]["all"]["f1"], held["train_seconds"],
+            held["parse_ms"]["p50"], held["parse_ms"]["p95"],
+        ])
+    print_table(
+        ["pipeline", "CV acc", "CV F1", "held-out acc", "held-out F1", "OOS recall", "in-scope fallback",
+         "entity F1", "train s", "parse p50 ms", "parse p95 ms"],
+        rows, f"NLU: {data['folds']}-fold CV on {data['training_examples']} training examples; "
+              f"held-out set of {data['heldout_examples']}",
+    )
+    best = data["candidates"][data["best"]]["heldout"]
+    print_table(["gold", "predicted", "count"],
+                [[c["gold"], c["predicted"], c["count"]] for c in best["worst_confusions"]],
+                f"Worst confusions on the held-out set ({data['best']})")
+    print_table(["entity", "support", "precision", "recall", "F1"],
+                [[k, v["support"], v["precision"], v["recall"], v["f1"]] for k, v in best["entities"].items()],
+                f"Entities on the held-out set ({data['best']})")
+    print(f"\nbest on held-out: {data['best']}")
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", nargs="+", type=Path, default=CANDIDATES)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--heldout", type=Path, default=HELDOUT)
+    parser.add_argument("--training", type=Path, default=TRAINING)
+    parser.add_argument("--skip-cv", action="store_true", help="held-out only (much faster)")
+    parser.add_argument("--results-dir", type=Path, default=None)
+    parser.add_argument("--name", default="nlu", help="results file name (bench/results/<name>.json)")
+    args = parser.parse_args(list(argv) or None)
+    os.chdir(ROOT)  # pipelines refer to build/spacy/closebot_en relative to the project
+    quiet_logs()
+    configs = [c.resolve() for c in args.configs]
+    data = run(configs, args.folds, args.seed, args.heldout.resolve(), args.training.resolve(), args.skip_cv)
+    report(data)
+    path = write_results(args.name, data, args.results_dir)
+    print(f"results: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
