@@ -11,6 +11,7 @@ from bot.nlp.spacy_pipeline import build_pipeline, is_up_to_date
     ("last month", "2026-10"), ("this month", "2026-11"), ("2026-09", "2026-09"),
     ("Oct 2025", "2025-10"), ("十一月", "2026-11"), ("11月", "2026-11"), ("2026年10月", "2026-10"),
     ("period 011 2026", "2026-11"), ("11/2026", "2026-11"), ("banana", None),
+    ("NOV-25", "2025-11"), ("Nov-2026", "2026-11"),
 ])
 def test_resolve_period(text, expected) -> None:
     assert resolve_period(text, "2026-11") == expected
@@ -25,6 +26,7 @@ def test_resolve_period_crosses_the_year() -> None:
     ("AR", "receivables"), ("accounts payable", "payables"), ("general ledger", "general_ledger"),
     ("GL", "general_ledger"), ("总账", "general_ledger"), ("the inventory module", "inventory"),
     ("库存", "inventory"), ("工资", "payroll"), ("spaceship", None),
+    ("purchase ledger", "payables"), ("sales ledger", "receivables"), ("gl", "general_ledger"),
 ])
 def test_resolve_module(text, expected) -> None:
     assert resolve_module(text) == expected
@@ -53,6 +55,14 @@ def nlp(tmp_path_factory):
     ("十一月总账不能结账", [("十一月", "period"), ("总账", "module")]),
     ("inventory 2026-10 wont close", [("inventory", "module"), ("2026-10", "period")]),
     ("may i ask why the ledger fails", [("ledger", "module")]),
+    # document kinds are not modules; ERP message numbers are not companies
+    ("there are unpriced sales orders in the period", [("sales orders", "document")]),
+    ("closing Nov -> Message no. CL017: Business systems not closed",
+     [("Nov", "period"), ("Message no. CL017", "error_code")]),
+    ("why won't the purchase ledger close", [("purchase ledger", "module")]),
+    ("any update on #cls-12", [("#cls-12", "ticket_number")]),
+    ("ORA-20001: GL period NOV-26 cannot be closed",
+     [("ORA-20001", "record_id"), ("GL", "module"), ("NOV-26", "period")]),
 ])
 def test_pipeline_entities(nlp, text, expected) -> None:
     assert [(e.text, e.label_) for e in nlp(text).ents] == expected

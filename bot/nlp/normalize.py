@@ -86,6 +86,11 @@ def resolve_period(text: str, reference_period: str) -> Optional[str]:
     if m:
         return _fmt(int(m.group(2)), int(m.group(1)))
 
+    # Oracle: "NOV-26" (two-digit year)
+    m = re.search(r"\b([a-z]{3,9})-(\d{2})(?!\d)", low)
+    if m and m.group(1) in _MONTH_BY_WORD:
+        return _fmt(2000 + int(m.group(2)), _MONTH_BY_WORD[m.group(1)])
+
     year_match = re.search(r"(?<!\d)" + _YEAR + r"(?!\d)", low)
     year = int(year_match.group(1)) if year_match else None
 

@@ -97,7 +97,7 @@ SAP_PERIOD_REGEX = r"^0(0[1-9]|1[0-2])$"
 
 #: canonical module -> aliases (lowercase; Chinese as written).
 MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
-    "sales": ("sales", "sales module", "order to cash", "o2c", "销售", "销售模块"),
+    "sales": ("sales", "order to cash", "o2c", "销售", "销售模块"),
     "purchasing": (
         "purchasing",
         "purchase",
@@ -125,6 +125,9 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "account receivable",
         "ar",
         "a/r",
+        "sales ledger",
+        "debtors",
+        "debtors ledger",
         "应收",
         "应收款",
         "应收账款",
@@ -137,6 +140,11 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "account payable",
         "ap",
         "a/p",
+        "purchase ledger",
+        "purchases ledger",
+        "bought ledger",
+        "creditors",
+        "creditors ledger",
         "应付",
         "应付款",
         "应付账款",
@@ -149,7 +157,6 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "fa",
         "assets",
         "asset accounting",
-        "depreciation",
         "固定资产",
         "固资",
     ),
@@ -167,7 +174,26 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
 }
 
 #: Short aliases that must be written in capitals to count ("AP", not "ap").
-UPPERCASE_ONLY_ALIASES = frozenset({"ar", "ap", "fa", "gl"})
+UPPERCASE_ONLY_ALIASES = frozenset({"ar", "ap", "fa"})
+
+#: Phrases that contain a module word but name a kind of document, not the module
+#: ("unpriced sales orders" is about orders); tagged so the module pattern cannot win.
+DOCUMENT_PHRASES: Tuple[str, ...] = (
+    "sales order",
+    "sales orders",
+    "purchase order",
+    "purchase orders",
+    "sales invoice",
+    "sales invoices",
+    "purchase invoice",
+    "purchase invoices",
+    "stock price",
+    "stock prices",
+    "stock market",
+)
+DOCUMENT = "document"
+#: ERP message numbers ("Message no. CL017"), which look like company ids.
+ERROR_CODE = "error_code"
 
 # --------------------------------------------------------------------------- ids
 
@@ -186,16 +212,20 @@ RECORD_PREFIXES: Tuple[str, ...] = (
     "bat",
 )
 
-TICKET_REGEX = r"^cls-?\d{1,9}$"
+#: Oracle style "NOV-26", "Nov-2026" (lower-cased token text)
+MONTH_DASH_YEAR_REGEX = (
+    r"^(" + "|".join(sorted({w for ws in MONTH_WORDS.values() for w in ws})) + r")-((19|20)?\d{2})$"
+)
+TICKET_REGEX = r"^#?cls-?\d{1,9}$"
 #: C100, c200, AB12 (letters then digits) or c-300 (one letter, hyphen, digits);
 #: record prefixes (so1042, pay88...) and ticket numbers excluded.
 COMPANY_REGEX = (
     r"^(?!(?:" + "|".join(RECORD_PREFIXES) + r"|cls)-?\d)"
     r"(?:[a-z]{1,3}\d{2,6}|[a-z]-\d{2,6})$"
 )
-#: SO-1042, PAY-88, JOB-AR-AGING, V-2026-11-0087 (lower-cased token text).
+#: SO-1042, PAY-88, JOB-AR-AGING, V-2026-11-0087 (lower-cased token text); not "nov-26".
 RECORD_REGEX = (
-    r"^(?!cls-)(?:(?:" + "|".join(RECORD_PREFIXES) + r")-[a-z0-9][a-z0-9-]*"
+    r"^(?!cls-)(?!" + MONTH_DASH_YEAR_REGEX[1:] + r")(?:(?:" + "|".join(RECORD_PREFIXES) + r")-[a-z0-9][a-z0-9-]*"
     r"|[a-z]{2,5}-\d{1,8}(?:-[a-z0-9]+)*)$"
 )
 
@@ -273,6 +303,8 @@ def phrase_patterns() -> List[Dict[str, Any]]:
             if alias in UPPERCASE_ONLY_ALIASES:
                 continue
             pats.append({"label": MODULE, "pattern": alias, "id": module})
+    for phrase in DOCUMENT_PHRASES:
+        pats.append({"label": DOCUMENT, "pattern": phrase})
     return pats
 
 
@@ -280,10 +312,19 @@ def token_patterns() -> List[Dict[str, Any]]:
     """Token patterns (REGEX / LOWER / TEXT)."""
     pats: List[Dict[str, Any]] = []
     pats.append({"label": TICKET_NUMBER, "pattern": [{"LOWER": {"REGEX": TICKET_REGEX}}]})
+    # "#cls-12" when the tokenizer splits off the "#": the span keeps it, as typed
+    pats.append({"label": TICKET_NUMBER, "pattern": [{"ORTH": "#"}, {"LOWER": {"REGEX": TICKET_REGEX}}]})
+    pats.append({"label": ERROR_CODE, "pattern": [
+        {"LOWER": {"IN": ["message", "msg", "error", "err"]}},
+        {"LOWER": {"IN": ["no", "no.", "number", "code", "#"]}, "OP": "?"},
+        {"TEXT": ".", "OP": "?"},
+        {"TEXT": {"REGEX": r"^[A-Za-z]{1,4}\d{2,6}:?$"}},
+    ]})
     pats.append({"label": RECORD_ID, "pattern": [{"LOWER": {"REGEX": RECORD_REGEX}}]})
     pats.append({"label": COMPANY, "pattern": [{"LOWER": {"REGEX": COMPANY_REGEX}}]})
     pats.append({"label": PERIOD, "pattern": [{"TEXT": {"REGEX": ISO_PERIOD_REGEX}}]})
     pats.append({"label": PERIOD, "pattern": [{"TEXT": {"REGEX": MONTH_YEAR_REGEX}}]})
+    pats.append({"label": PERIOD, "pattern": [{"LOWER": {"REGEX": MONTH_DASH_YEAR_REGEX}}]})
     pats.extend(_month_token_patterns())
     pats.extend(_chinese_period_patterns())
     for module, aliases in MODULE_ALIASES.items():
