@@ -12,7 +12,7 @@ from bot.assistant import Reply
 
 
 def user(tracker: Tracker) -> str:
-    """The directory user of this conversation (sender ids may be ``u-mei#2``, see bot.access)."""
+    """The directory user of this conversation (sender ids may be ``u-mei:2``, see bot.access)."""
     return user_id_of(tracker.sender_id) or ""
 
 

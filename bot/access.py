@@ -16,16 +16,17 @@ ACCESS_HELP = (
 )
 
 
-#: A chat sender id may name one of several conversations of the same user: "u-mei#17".
-CONVERSATION_SEPARATOR = "#"
+#: A chat sender id may name one of several conversations of the same user: "u-mei:17".
+#: (Not "#": Rasa's HTTP API takes the sender id in the URL path, where "#" starts a fragment.)
+CONVERSATION_SEPARATOR = ":"
 
 
 def user_id_of(sender_id: Optional[str]) -> Optional[str]:
-    """The directory user id behind a chat sender id: ``u-mei#17`` -> ``u-mei``.
+    """The directory user id behind a chat sender id: ``u-mei:17`` -> ``u-mei``.
 
     Rasa keeps one tracker (and one lock) per sender id, so a user with several parallel
     conversations (two browser tabs, a load test) needs distinct sender ids that still
-    resolve to the same person. User ids never contain ``#``.
+    resolve to the same person. User ids never contain ``:``.
     """
     if not sender_id:
         return sender_id

@@ -68,16 +68,16 @@ def test_bot_never_imports_rasa(module) -> None:
 
 
 @pytest.mark.parametrize(("sender", "user"), [
-    ("u-mei", "u-mei"), ("u-mei#17", "u-mei"), ("u-mei#a#b", "u-mei"), ("#17", None), ("", ""), (None, None),
+    ("u-mei", "u-mei"), ("u-mei:17", "u-mei"), ("u-mei:a:b", "u-mei"), (":17", None), ("", ""), (None, None),
 ])
-def test_sender_id_names_the_user_before_the_hash(sender, user) -> None:
+def test_sender_id_names_the_user_before_the_colon(sender, user) -> None:
     from bot.access import user_id_of
 
     assert user_id_of(sender) == user
 
 
 def test_parallel_conversations_of_one_user(monkeypatch, db_url) -> None:
-    """'u-mei#2' is Mei in her second conversation; '#2' alone is nobody."""
+    """'u-mei:2' is Mei in her second conversation; ':2' alone is nobody."""
     from bot.db import session_scope
     from bot.scenario.load import load_file
     from tests.conftest import DEMO
@@ -85,9 +85,9 @@ def test_parallel_conversations_of_one_user(monkeypatch, db_url) -> None:
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
     with session_scope() as s:
         load_file(s, DEMO)
-    messages, _ = run(closebot_actions.ActionGreet(), tracker("u-mei#2", {}))
+    messages, _ = run(closebot_actions.ActionGreet(), tracker("u-mei:2", {}))
     assert messages[0]["text"].startswith("Hi Mei!")
-    messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei#2", {}))
+    messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei:2", {}))
     assert {e["name"]: e["value"] for e in events}["company"] == "C100"
-    messages, _ = run(closebot_actions.ActionGreet(), tracker("#2", {}))
+    messages, _ = run(closebot_actions.ActionGreet(), tracker(":2", {}))
     assert "don't know you" in messages[0]["text"]
