@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.banking77 import data_dir, read_split, sample_shots
+from bench.common import ROOT
 from bench.nlu_eval import Example, Prediction, load_examples, score, stratified_folds, write_nlu_yaml
 
 
@@ -96,3 +97,34 @@ def test_shots_are_sampled_per_intent_with_a_fixed_seed(tmp_path: Path) -> None:
 def test_missing_banking77_data_says_where_to_get_it(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="PolyAI-LDN/task-specific-datasets.*BANKING77_DIR"):
         data_dir(tmp_path)
+
+
+def test_benchmarks_run_end_to_end_on_tiny_data(tmp_path: Path) -> None:
+    """Both NLU benchmark commands train the shipped pipeline and write their JSON (tiny sizes)."""
+    import json
+
+    from bench import banking77, nlu
+
+    rows = ["text,category"]
+    phrases = {"card_arrival": "where is my new card {}", "top_up_failed": "my top up number {} failed",
+               "exchange_rate": "what rate do you use for currency {}"}
+    for intent, phrase in phrases.items():
+        rows += [f"{phrase.format(i)},{intent}" for i in range(8)]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "test.csv").write_text("\n".join(rows[:1] + rows[1::4]) + "\n")
+    assert banking77.main(["--data-dir", str(tmp_path), "--shots", "4", "--seeds", "0",
+                           "--results-dir", str(tmp_path / "out")]) == 0
+    result = json.loads((tmp_path / "out" / "banking77.json").read_text())
+    only = result["pipelines"]["config.yml"]
+    assert result["intents"] == 3 and result["train_examples"] == 12
+    assert 0 <= only["accuracy"] <= 100 and len(only["runs"]) == 1
+
+    training = tmp_path / "nlu.yml"
+    write_nlu_yaml([Example(f"i cant close november {i}", "report_blocked_close") for i in range(6)]
+                   + [Example(f"hello number {i}", "greet") for i in range(6)], training)
+    heldout = write_nlu_yaml([Example("why cant we close", "report_blocked_close"), Example("hi", "greet")],
+                             tmp_path / "heldout.yml")
+    assert nlu.main(["--skip-cv", "--configs", str(ROOT / "config.yml"), "--training", str(training),
+                     "--heldout", str(heldout), "--results-dir", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "nlu.json").read_text())
+    assert report["heldout_examples"] == 2 and report["best"].startswith("config.yml")
