@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,6 +83,21 @@ def summary_for(diagnosis: Optional[Diagnosis], note: Optional[str]) -> str:
     return head if not note else f"{head} | Requester: {note}"
 
 
+#: pg_advisory_xact_lock key that serialises ticket numbering (any constant unique to this use).
+TICKET_NUMBER_LOCK = 0x434C53  # "CLS"
+
+
+def _lock_numbering(session: Session) -> None:
+    """Let one transaction at a time pick a number on PostgreSQL, until it commits.
+
+    Without it, parallel writers (several action server workers or threads) all read the same
+    highest number, and all but one lose the unique race on every retry. SQLite already admits
+    one writer at a time. The lock is held for the rest of a short transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TICKET_NUMBER_LOCK})
+
+
 def _next_number(session: Session) -> str:
     seq = session.scalar(select(func.max(Ticket.id))) or 0
     while True:
@@ -123,6 +138,7 @@ def create_ticket(
     category = category or category_for(diagnosis)
     if category not in TICKET_CATEGORIES:
         raise ValueError(f"unknown ticket category {category!r}")
+    _lock_numbering(session)
     for _attempt in range(5):
         ticket = Ticket(
             number=_next_number(session),

@@ -62,3 +62,21 @@ def test_postgres_keeps_amounts_exact_and_tickets_idempotent(pg_url) -> None:
         b = create_ticket(s, "u-mei", "C100", idempotency_key="k1")
         s.commit()
         assert a.number == b.number
+
+
+def test_concurrent_tickets_on_postgres_all_get_a_number(pg_url) -> None:
+    """Parallel writers (several action server workers, found by bench.latency) never run out of numbers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.db import session_scope
+
+    with session_scope(pg_url) as s:
+        load_file(s, DEMO)
+
+    def open_one(i: int) -> str:
+        with session_scope(pg_url) as s:
+            return create_ticket(s, "u-mei", "C100", note=f"parallel {i}", idempotency_key=f"par-{i}").number
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        numbers = list(pool.map(open_one, range(36)))
+    assert len(set(numbers)) == 36
