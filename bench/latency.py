@@ -270,11 +270,11 @@ def process_tree(pid: int) -> List[int]:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU seconds used so far by a process tree (Linux /proc)."""
+def cpu_seconds(pid: int, tree: bool = True) -> float:
+    """User+system CPU seconds used so far by a process (and its descendants) (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for p in process_tree(pid):
+    for p in process_tree(pid) if tree else [pid]:
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
@@ -287,6 +287,7 @@ class Sampler:
     """Samples the resident memory of some process trees in a thread while load runs."""
 
     def __init__(self, pids: Dict[str, int], interval: float = 0.5):
+        """``pids`` by name; the one named ``client`` is counted without its children."""
         import threading
 
         self.pids = {name: pid for name, pid in pids.items() if pid}
@@ -294,7 +295,7 @@ class Sampler:
         self.samples: Dict[str, List[float]] = {name: [] for name in self.pids}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._cpu0 = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._cpu0 = {name: self._cpu(name, pid) for name, pid in self.pids.items()}
         self.cpu: Dict[str, float] = {}
 
     def _run(self) -> None:
@@ -310,7 +311,12 @@ class Sampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.cpu = {name: cpu_seconds(pid) - self._cpu0[name] for name, pid in self.pids.items()}
+        self.cpu = {name: self._cpu(name, pid) - self._cpu0[name] for name, pid in self.pids.items()}
+
+    @staticmethod
+    def _cpu(name: str, pid: int) -> float:
+        # The servers are this process's children: the client is this process alone.
+        return cpu_seconds(pid, tree=name != "client")
 
     def peak(self) -> Dict[str, float]:
         return {name: max(values, default=0.0) for name, values in self.samples.items()}
@@ -321,20 +327,62 @@ def stack_pids(stack: Stack) -> Dict[str, int]:
     return {"rasa": stack.rasa_proc.pid, "action": action.pid if action else 0}
 
 
+def load_pids(stack: Stack) -> Dict[str, int]:
+    """The servers plus this process, whose CPU the load generator takes from the same cores."""
+    return {**stack_pids(stack), "client": os.getpid()}
+
+
 def measure_level(stack: Stack, script: Script, plan: Plan) -> Dict[str, Any]:
     """One load level: the aggregate, peak memory and CPU milliseconds per correct turn."""
-    with Sampler(stack_pids(stack)) as sampler:
+    with Sampler(load_pids(stack)) as sampler:
         records, wall = run_load(stack.rasa_url, script, plan)
     result = aggregate(records)
     ok = max(1, result["turns"] - result["errors"])
     result["users"] = plan.users
     result["wall_s"] = round(wall, 1)
-    result["rss_peak_mb"] = sampler.peak()
+    result["rss_peak_mb"] = {k: v for k, v in sampler.peak().items() if k != "client"}
     result["cpu_ms_per_turn"] = {name: round(1000 * s / ok, 1) for name, s in sampler.cpu.items()}
     return result
 
 
 # ---- capacity with think time ---------------------------------------------------------------
+
+
+def search_capacity(probe: Callable[[int], bool], start: int, max_users: int) -> Tuple[int, bool]:
+    """The largest user count ``probe`` accepts, assuming acceptance falls off monotonically.
+
+    Doubles from ``start`` while probes pass (halves when even ``start`` fails), then bisects
+    between the last passing and the first failing count until they are within 10 %. Returns
+    the count (0 if even one user fails) and whether ``max_users`` passed (the real capacity
+    may be higher).
+    """
+    good, bad = 0, None
+    users = max(1, min(start, max_users))
+    if probe(users):
+        good = users
+        while users < max_users:
+            users = min(users * 2, max_users)
+            if not probe(users):
+                bad = users
+                break
+            good = users
+    else:
+        bad = users
+        while users > 1:
+            users //= 2
+            if probe(users):
+                good = users
+                break
+            bad = users
+    if bad is None:
+        return good, True
+    while bad - good > max(1, good // 10):
+        middle = (good + bad) // 2
+        if probe(middle):
+            good = middle
+        else:
+            bad = middle
+    return good, False
 
 
 def find_capacity(
@@ -343,9 +391,8 @@ def find_capacity(
 ) -> Dict[str, Any]:
     """The most concurrent users (mean ``think`` s between messages) served at p95 <= ``slo_ms``.
 
-    Measured, not derived: double the users while the SLO holds, then bisect between the last
-    good and the first bad count until they are within 10 %. Every probe ramps its users in
-    over one think time and then measures for ``step_seconds``; a probe with any error fails.
+    Measured, not derived (``search_capacity``). Every probe ramps its users in over one think
+    time, then measures for ``step_seconds``; a probe with any error fails.
     """
     probes: List[Dict[str, Any]] = []
 
@@ -356,36 +403,14 @@ def find_capacity(
         p95 = result["latency_ms"].get("p95", float("inf"))
         ok = result["turns"] > 0 and result["errors"] == 0 and p95 <= slo_ms
         probes.append({"users": users, "ok": ok, "turns": result["turns"], "errors": result["errors"],
-                       "p95_ms": p95, "msgs_per_s": result["msgs_per_s"]})
+                       "error_kinds": result["error_kinds"], "p95_ms": p95,
+                       "p50_ms": result["latency_ms"].get("p50"),
+                       "msgs_per_s": result["msgs_per_s"], "rss_peak_mb": result["rss_peak_mb"],
+                       "cpu_ms_per_turn": result["cpu_ms_per_turn"]})
         log(f"  capacity probe {users} users: p95 {p95} ms, {result['errors']} errors -> {'ok' if ok else 'over'}")
         return ok
 
-    good, bad = 0, None
-    users = min(start, max_users)
-    if probe(users):
-        good = users
-        while users * 2 <= max_users:
-            users *= 2
-            if not probe(users):
-                bad = users
-                break
-            good = users
-    else:
-        bad = users
-        while users > 1:  # even `start` users are too many: search below it
-            users //= 2
-            if probe(users):
-                good = users
-                break
-            bad = users
-    capped = bad is None
-    bad = max_users + 1 if bad is None else bad
-    while not capped and bad - good > max(1, good // 10):
-        middle = (good + bad) // 2
-        if probe(middle):
-            good = middle
-        else:
-            bad = middle
+    good, capped = search_capacity(probe, start, max_users)
     best = next((p for p in probes if p["users"] == good and p["ok"]), None)
     return {"users": good, "think_s": think, "slo_p95_ms": slo_ms, "capped": capped,
             "at_capacity": best, "probes": probes}
@@ -687,6 +712,7 @@ def bench_assistant(assistant: Assistant, args: argparse.Namespace) -> Dict[str,
         if args.layer_samples > 0:
             out["layers"] = layer_costs(stack, script, args.layer_samples, assistant.db_url)
         peaks = [lv["rss_peak_mb"] for lv in levels.values()]
+        peaks += [p["rss_peak_mb"] for p in out.get("capacity", {}).get("probes", [])]
         out["rss_load_peak_mb"] = {name: max(p.get(name, 0.0) for p in peaks) for name in out["rss_rest_mb"]}
         return out
     finally:
@@ -753,9 +779,11 @@ def print_report(results: Dict[str, Dict[str, Any]], all_ratios: Dict[str, Dict[
             r = rat.get(users, {})
             rows.append([res["label"], users, lv["turns"], lv["errors"], lat.get("p50"), lat.get("p95"),
                          lat.get("p99"), lv["msgs_per_s"], _fmt(r.get("p95")), _fmt(r.get("msgs_per_s")),
-                         lv["cpu_ms_per_turn"].get("rasa"), lv["cpu_ms_per_turn"].get("action", "-")])
+                         lv["cpu_ms_per_turn"].get("rasa"), lv["cpu_ms_per_turn"].get("action", "-"),
+                         lv["cpu_ms_per_turn"].get("client")])
     print_table(["assistant", "users", "turns", "errors", "p50 ms", "p95 ms", "p99 ms", "msg/s",
-                 "p95 x stock", "msg/s x stock", "rasa cpu ms/turn", "action cpu ms/turn"], rows,
+                 "p95 x stock", "msg/s x stock", "rasa CPU ms/turn", "action CPU ms/turn", "client CPU ms/turn"],
+                rows,
                 "Turn latency, closed loop without think time (ratios: Closebot / stock, same run)")
 
     rows = []
