@@ -625,8 +625,10 @@ class Assistant:
     """Start one assistant (Closebot in a profile, or the stock moodbot) and clean up after it."""
 
     def __init__(self, name: str, model: Path, workdir: Path, profile: str = "default",
-                 rasa_workers: Optional[int] = None, action_workers: Optional[int] = None):
+                 rasa_workers: Optional[int] = None, action_workers: Optional[int] = None,
+                 endpoints: Path = PRODUCTION_ENDPOINTS):
         self.name, self.model, self.workdir, self.profile = name, model, workdir, profile
+        self.endpoints = endpoints
         self.rasa_workers, self.action_workers = rasa_workers, action_workers
         self.script = STOCK if name == "stock" else CLOSEBOT
         self.stack: Optional[Stack] = None
@@ -647,7 +649,7 @@ class Assistant:
             self._pg.create(env["CLOSEBOT_TRACKER_DB"])
             db_url = self._pg.url(self._pg.create(f"closebot_bench_store_{run_id}"))
             env["CLOSEBOT_DATABASE_URL"] = db_url
-            extra = endpoints_without_action()
+            extra = endpoints_without_action(self.endpoints)
         if self.rasa_workers:
             env["SANIC_WORKERS"] = str(self.rasa_workers)
         if self.action_workers:
@@ -857,6 +859,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="SANIC_WORKERS of the production profile (default: production.env)")
     parser.add_argument("--action-workers", type=int, default=None,
                         help="ACTION_SERVER_SANIC_WORKERS (default: production.env / 1)")
+    parser.add_argument("--production-endpoints", type=Path, default=PRODUCTION_ENDPOINTS,
+                        help="endpoints file of the production profile (to compare stores)")
     parser.add_argument("--think", type=float, default=5.0, help="mean think time of the capacity search")
     parser.add_argument("--slo-ms", type=float, default=300.0, help="p95 the capacity search must keep")
     parser.add_argument("--capacity-step", type=float, default=30.0,
@@ -880,7 +884,7 @@ def assistants(args: argparse.Namespace) -> Iterator[Tuple[str, Assistant]]:
         elif rasa_workers and rasa_workers > 1:
             raise SystemExit("SANIC_WORKERS > 1 needs the production profile (Rasa ignores it otherwise)")
         yield f"closebot_{profile}", Assistant("closebot", args.model, args.workdir / profile, profile,
-                                               rasa_workers, action_workers)
+                                               rasa_workers, action_workers, args.production_endpoints)
     if not args.skip_reference:
         yield "stock", Assistant("stock", reference_model(args.reference_dir), args.workdir / "stock")
 
