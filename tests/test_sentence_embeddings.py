@@ -39,3 +39,18 @@ def test_featurizer_adds_one_sentence_feature_per_message() -> None:
     assert sequence is None
     assert sentence.features.shape == (1, DIMENSIONS)
     assert messages[1].features == []  # nothing to embed, nothing added
+
+
+def _created(warm_up: bool):
+    from rasa.engine.graph import ExecutionContext, GraphSchema
+
+    from rasa_components.sentence_embeddings import SentenceEmbeddingFeaturizer
+
+    config = {**SentenceEmbeddingFeaturizer.get_default_config(), "warm_up": warm_up}
+    context = ExecutionContext(GraphSchema({}), node_name="minilm")
+    return SentenceEmbeddingFeaturizer.create(config, None, None, context)
+
+
+def test_loading_the_model_warms_the_encoder_so_the_first_message_does_not_wait() -> None:
+    assert _created(warm_up=True)._encoder is not None
+    assert _created(warm_up=False)._encoder is None  # lazily loaded on the first message instead

@@ -96,6 +96,10 @@ class SentenceEncoder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([self._cache[t] if t in self._cache else self._encode_batch([t])[0] for t in texts])
 
+    def warm_up(self) -> None:
+        """Run one sentence through the compiled graph so the first real message is fast."""
+        self.encode(["warm up the sentence encoder"], memoise=False)
+
     def _encode_batch(self, batch: List[str]) -> np.ndarray:
         tokens = self._tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
                                  return_tensors="np")
