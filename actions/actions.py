@@ -21,6 +21,17 @@ def slot_text(tracker: Tracker, name: str) -> Optional[str]:
     return str(value) if value not in (None, "") else None
 
 
+def turn_key(tracker: Tracker) -> str:
+    """One key per user turn: a retried or repeated action finds what the first one made."""
+    message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
+    return f"{tracker.sender_id}:{message_id}"
+
+
+def last_company(tracker: Tracker) -> Optional[str]:
+    last = tracker.get_slot("last_diagnosis") or {}
+    return last.get("company") if isinstance(last, dict) else None
+
+
 class ActionGreet(ServiceAction):
     def name(self) -> str:
         return "action_greet"
@@ -37,6 +48,7 @@ class ActionDiagnoseClose(ServiceAction):
         return in_session(
             assistant.diagnose_close, user(tracker),
             slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
+            None, last_company(tracker),
         )
 
 
@@ -56,13 +68,41 @@ class ActionOpenTicket(ServiceAction):
         return "action_open_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        # One ticket per user turn: a retried or repeated action finds the same ticket.
-        message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
-        key = f"{tracker.sender_id}:{message_id}"
         return in_session(
             assistant.open_ticket, user(tracker), tracker.get_slot("last_diagnosis"),
-            slot_text(tracker, "ticket_note"), key,
+            slot_text(tracker, "ticket_note"), turn_key(tracker),
             slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
+            tracker.get_slot("blocker_index"),
+        )
+
+
+class ActionRecheck(ServiceAction):
+    def name(self) -> str:
+        return "action_recheck"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(assistant.recheck, user(tracker), tracker.get_slot("last_diagnosis"))
+
+
+class ActionNotifyOwner(ServiceAction):
+    def name(self) -> str:
+        return "action_notify_owner"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(
+            assistant.notify_owner, user(tracker), tracker.get_slot("last_diagnosis"),
+            tracker.get_slot("blocker_index"), turn_key(tracker),
+        )
+
+
+class ActionShowAllRecords(ServiceAction):
+    def name(self) -> str:
+        return "action_show_all_records"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(
+            assistant.show_all_records, user(tracker), tracker.get_slot("last_diagnosis"),
+            tracker.get_slot("blocker_index"),
         )
 
 
@@ -101,8 +141,12 @@ class ActionAskTicketNote(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
         last = tracker.get_slot("last_diagnosis") or {}
         about = f" for {last['company']} {last['period']}" if last.get("company") else ""
+        roots = [b for b in last.get("blockers", []) if not b.get("caused_by")]
+        index = min(max(int(tracker.get_slot("blocker_index") or 0), 0), max(len(roots) - 1, 0))
+        outage = roots and roots[index].get("kind") == "system_fault"
+        noun = f"an incident about {', '.join(roots[index]['refs'])}" if outage else "a ticket"
         dispatcher.utter_message(
-            text=f"I'll open a ticket{about} with my diagnosis attached. Anything to add for the "
+            text=f"I'll open {noun}{about} with my diagnosis attached. Anything to add for the "
             "helpdesk, e.g. what you already tried? Say 'no' to skip."
         )
         return []

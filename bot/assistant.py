@@ -5,6 +5,7 @@ records the access in the audit log and returns a ``Reply``: texts, buttons and 
 slot values the conversation should remember. Nothing here knows about Rasa.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
@@ -13,12 +14,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, tickets
-from bot.access import ACCESS_HELP, find_user, may_see_ticket, require_company_access
+from bot.access import (
+    ACCESS_HELP,
+    CROSS_COMPANY_ROLES,
+    find_user,
+    may_see_ticket,
+    require_company_access,
+)
 from bot.advice_prevention import PREVENTION
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import NotFoundError, PermissionDenied
-from bot.models import Company, Component, Job
+from bot.fixes import notify as owner_notes
+from bot.fixes.guide import SHOWN_ALL, Guide, guide
+from bot.fixes.recheck import compare
+from bot.fixes.records import people_text
+from bot.models import Company, Component, Job, User
 from bot.nlp.normalize import (
     resolve_company,
     resolve_module,
@@ -47,6 +58,15 @@ NEXT = Button("Next blocker", "/ask_next_blocker")
 TICKET = Button("Open a ticket", "/open_ticket")
 STATUS = Button("System status", "/system_status")
 MY_TICKETS = Button("My tickets", "/my_tickets")
+RECHECK = Button("Check again", "/recheck")
+STEP_BUTTONS = {
+    "more": Button("Show all", "/show_all_records"),
+    "notify": Button("Notify the owner", "/notify_owner"),
+    "ticket": TICKET,
+    "incident": Button("Open an incident", "/open_ticket"),
+}
+#: Words that mean "the company I did not just look at" ("no, the other company").
+OTHER_COMPANY_WORDS = ("other", "another", "另一", "另外", "别的")
 
 
 def greet(session: Session, sender: str) -> Reply:
@@ -55,6 +75,7 @@ def greet(session: Session, sender: str) -> Reply:
         return Reply([f"Hi! {ACCESS_HELP}"])
     first = user.name.split()[0]
     return Reply(
+        owner_notes.take_inbox(session, user.id) +
         [f"Hi {first}! I'm Closebot. Tell me what won't close (e.g. \"I can't close November\") "
          "and I'll find the cause in the business systems."],
         [Button("Why can't I close?", "/report_blocked_close"), MY_TICKETS, STATUS],
@@ -68,11 +89,23 @@ def diagnose_close(
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
     now: Optional[datetime] = None,
+    previous_company: Optional[str] = None,
 ) -> Reply:
-    """Diagnose a blocked close and explain the first root cause in full."""
+    """Diagnose a blocked close and explain the first root cause in full.
+
+    ``previous_company`` is the company of the diagnosis the user saw last, so that
+    "no, the other company" can be resolved (with a question only when several fit).
+    Support staff who name no company get their directory company and a reminder that they
+    may name any other.
+    """
     user = find_user(session, sender)
     if user is None:
         return Reply([ACCESS_HELP])
+    if company_text and _means_other_company(company_text):
+        picked = _other_company(session, user, previous_company)
+        if isinstance(picked, Reply):
+            return picked
+        company_text = picked
     company_id = resolve_company(company_text) if company_text else user.company_id
     company = session.get(Company, company_id)
     if company is None:
@@ -112,7 +145,43 @@ def diagnose_close(
         "blocker_index": 0.0,
         "has_blockers": not result.can_close,
     }
-    return Reply(render_diagnosis(result, company), _diagnosis_buttons(result, 0), slots)
+    first = _guide(session, result, 0, user.id, now)
+    texts = owner_notes.take_inbox(session, user.id) + render_diagnosis(result, company, first)
+    if not company_text and user.role in CROSS_COMPANY_ROLES:
+        texts.append(f"(I checked your own company {company.id}; name another company id to check it.)")
+    return Reply(texts, _diagnosis_buttons(result, 0, first), slots)
+
+
+def _means_other_company(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in OTHER_COMPANY_WORDS)
+
+
+def _visible_companies(session: Session, user: User) -> List[str]:
+    if user.role in CROSS_COMPANY_ROLES:
+        return list(session.scalars(select(Company.id).order_by(Company.id)).all())
+    return [user.company_id]
+
+
+def _other_company(session: Session, user: User, previous: Optional[str]) -> "str | Reply":
+    """The one company other than ``previous`` the user may see, or a question or refusal."""
+    visible = _visible_companies(session, user)
+    others = [c for c in visible if c != (previous or user.company_id)]
+    if not others:
+        audit.record(session, user.id, "diagnose_refused", previous, {"reason": "other company"})
+        return Reply([f"You can only look at company {user.company_id}, so there is no other company "
+                      "I can show you. For another company, ask its accountants or the helpdesk."],
+                     slots={"company": user.company_id})
+    if len(others) == 1:
+        return others[0]
+    return _company_question(others, "Which company do you mean?")
+
+
+def _company_question(companies: List[str], question: str) -> Reply:
+    shown = companies[:5]
+    more = f" (or type another id: {len(companies) - len(shown)} more)" if len(companies) > 5 else ""
+    buttons = [Button(c, "/inform" + json.dumps({"company": c})) for c in shown]
+    return Reply([question + more], buttons, {"has_blockers": None})
 
 
 def next_blocker(session: Session, sender: str, last: Optional[Dict[str, Any]], index: int) -> Reply:
@@ -125,17 +194,137 @@ def next_blocker(session: Session, sender: str, last: Optional[Dict[str, Any]], 
                       "(e.g. \"why can't I close November?\")"])
     result = Diagnosis.from_dict(last)
     roots = result.root_causes
-    nxt = index + 1
+    nxt = max(index + 1, 0)
     if nxt >= len(roots):
         more = "" if roots else " There was nothing blocking."
         return Reply(
             [f"That was the last root cause.{more} Fix them and ask me to check again, "
              "or open a ticket if someone else must act."],
-            [TICKET, Button("Check again", "/report_blocked_close")],
+            [RECHECK, TICKET],
             {"blocker_index": float(len(roots))},
         )
-    text = f"{nxt + 1}/{len(roots)} " + render_blocker(result, roots[nxt])
-    return Reply([text], _diagnosis_buttons(result, nxt), {"blocker_index": float(nxt)})
+    guided = _guide(session, result, nxt, user.id)
+    audit.record(session, sender, "blocker_read", result.company,
+                 {"period": result.period, "refs": roots[nxt].refs})
+    text = f"{nxt + 1}/{len(roots)} " + render_blocker(result, roots[nxt], guided)
+    return Reply([text], _diagnosis_buttons(result, nxt, guided), {"blocker_index": float(nxt)})
+
+
+def _guide(session: Session, result: Diagnosis, index: int, viewer: str,
+           now: Optional[datetime] = None, limit: Optional[int] = None) -> Optional[Guide]:
+    roots = result.root_causes
+    if not 0 <= index < len(roots):
+        return None
+    kwargs = {"limit": limit} if limit else {}
+    return guide(session, result, roots[index], viewer, now=now, **kwargs)
+
+
+def _in_view(user: User, last: Optional[Dict[str, Any]], index: Optional[float]
+             ) -> "tuple[Diagnosis, int] | Reply":
+    """The diagnosis and root cause the user is looking at, or what to say instead."""
+    if not last:
+        return Reply(["I haven't diagnosed anything yet. Tell me what won't close "
+                      "(e.g. \"why can't I close November?\")."])
+    result = Diagnosis.from_dict(last)
+    try:
+        require_company_access(user, result.company)
+    except PermissionDenied as exc:
+        return Reply([str(exc)])
+    if not result.root_causes:
+        return Reply([f"Nothing blocks {result.company} {result.period}: there is nobody to chase."],
+                     [MY_TICKETS, STATUS])
+    position = min(max(int(index or 0), 0), len(result.root_causes) - 1)
+    return result, position
+
+
+def show_all_records(session: Session, sender: str, last: Optional[Dict[str, Any]],
+                     index: Optional[float]) -> Reply:
+    """Every record of the root cause in view (up to a message's worth)."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    view = _in_view(user, last, index)
+    if isinstance(view, Reply):
+        return view
+    result, position = view
+    guided = _guide(session, result, position, user.id, limit=SHOWN_ALL)
+    audit.record(session, sender, "blocker_read", result.company,
+                 {"period": result.period, "refs": result.root_causes[position].refs})
+    text = render_blocker(result, result.root_causes[position], guided)
+    buttons = [b for b in _diagnosis_buttons(result, position, guided) if b.payload != "/show_all_records"]
+    return Reply([text], buttons)
+
+
+def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
+                 index: Optional[float], idempotency_key: Optional[str] = None) -> Reply:
+    """Leave the owners of the root cause in view a note with what to fix."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    view = _in_view(user, last, index)
+    if isinstance(view, Reply):
+        return view
+    result, position = view
+    blocker = result.root_causes[position]
+    guided = guide(session, result, blocker, user.id)
+    people = guided.owners.people if guided.owners else []
+    others = [p for p in people if p[0] != user.id]
+    refs = ", ".join(blocker.refs) or blocker.module
+    if not others:
+        if people:
+            return Reply([f"You own {refs} yourself, so there is nobody else to notify. "
+                          "Fix it and say \"check again\", or open a ticket if you are stuck."],
+                         [RECHECK, TICKET])
+        role = blocker.owner_role.replace("_", " ")
+        return Reply([f"Nobody at {result.company} is on record for {refs} (it needs the {role}). "
+                      "Open a ticket and the helpdesk will find the right person."], [TICKET])
+    owner_notes.notify(session, user, result, blocker, others, idempotency_key)
+    return Reply(
+        [f"📨 Done: I've passed {people_text(others)} a note about {refs} with the fix. They'll see "
+         "it the next time they talk to me. Say \"check again\" once it's fixed."],
+        [RECHECK, TICKET],
+    )
+
+
+def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
+            now: Optional[datetime] = None) -> Reply:
+    """Diagnose the same close again and say what changed since the last look."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    if not last:
+        return diagnose_close(session, sender, now=now)
+    before = Diagnosis.from_dict(last)
+    reply = diagnose_close(session, sender, before.company, before.period, before.module, now=now)
+    after_dict = reply.slots.get("last_diagnosis")
+    if not after_dict:
+        return reply
+    after = Diagnosis.from_dict(after_dict)
+    changes = compare(before, after)
+    target = MODULE_LABELS.get(after.module, after.module).lower()
+    lines = [f"🔁 Rechecked {after.company} {after.period} ({target}):"]
+    if changes.fixed:
+        lines.append("✅ Fixed: " + _keys_text(changes.fixed))
+    if changes.closed:
+        lines.append("✅ Closed since: " + ", ".join(MODULE_LABELS.get(m, m).lower() for m in changes.closed))
+    if changes.still:
+        lines.append("⏳ Still open: " + _keys_text(changes.still))
+    if changes.new:
+        lines.append("🆕 New: " + _keys_text(changes.new))
+    if not (changes.fixed or changes.new or changes.closed):
+        lines.append("Nothing changed since the last check.")
+    if after.can_close:
+        lines.append("Nothing blocks any more: you can run the close now.")
+        return Reply(["\n".join(lines)], [MY_TICKETS, STATUS], reply.slots)
+    lines.append(f"{len(after.root_causes)} root cause{'s' if len(after.root_causes) != 1 else ''} "
+                 "left. Say \"next\" to go through them.")
+    slots = dict(reply.slots, blocker_index=-1.0)
+    return Reply(["\n".join(lines)], [NEXT, TICKET], slots)
+
+
+def _keys_text(keys: List["tuple[str, str]"]) -> str:
+    shown = ", ".join(f"{ref} ({kind.replace('_', ' ')})" for kind, ref in keys[:6])
+    return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
 
 
 def open_ticket(
@@ -147,8 +336,13 @@ def open_ticket(
     company_text: Optional[str] = None,
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
+    index: Optional[float] = None,
 ) -> Reply:
-    """Open (once) a ticket carrying the diagnosis; diagnose first when there is none yet."""
+    """Open (once) a ticket carrying the diagnosis; diagnose first when there is none yet.
+
+    The ticket is about the root cause in view (``index``): asked while looking at an outage,
+    it is an incident (category ``system_fault``) whose priority follows that outage.
+    """
     user = find_user(session, sender)
     if user is None:
         return Reply([ACCESS_HELP])
@@ -164,12 +358,15 @@ def open_ticket(
     except PermissionDenied as exc:
         return Reply([str(exc)])
     note = None if note is None or note.strip().lower() in SKIP_WORDS else note.strip()
+    roots = result.root_causes
+    focus = roots[min(max(int(index or 0), 0), len(roots) - 1)] if roots else None
     ticket = tickets.create_ticket(
         session, user.id, result.company, diagnosis=result, note=note,
-        idempotency_key=idempotency_key,
+        idempotency_key=idempotency_key, focus=focus,
     )
+    noun = "Incident" if ticket.category == "system_fault" else "Ticket"
     reply_texts.append(
-        f"🎫 Ticket {ticket.number} is open (priority {ticket.priority}, {ticket.category}) for "
+        f"🎫 {noun} {ticket.number} is open (priority {ticket.priority}, {ticket.category}) for "
         f"{result.company} {result.period}, with the diagnosis attached. The helpdesk will pick it "
         f"up; ask me \"status of {ticket.number}\" any time."
     )
@@ -259,7 +456,7 @@ def system_status(session: Session, sender: str) -> Reply:
 # ---- rendering ---------------------------------------------------------------------------
 
 
-def render_diagnosis(result: Diagnosis, company: Company) -> List[str]:
+def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide] = None) -> List[str]:
     target = MODULE_LABELS.get(result.module, result.module).lower()
     deadline = _deadline_text(company)
     if result.can_close:
@@ -271,23 +468,27 @@ def render_diagnosis(result: Diagnosis, company: Company) -> List[str]:
             f"cause{'s' if len(roots) != 1 else ''} found{deadline}.")
     if result.target_message:
         head += f"\nERP says: “{result.target_message}”"
-    first = f"1/{len(roots)} " + render_blocker(result, roots[0]) if roots else ""
+    first_text = f"1/{len(roots)} " + render_blocker(result, roots[0], first) if roots else ""
     others = [f"• {b.kind.replace('_', ' ')} ({b.module}): {', '.join(b.refs) or '—'}" for b in roots[1:]]
-    texts = [head, first]
+    texts = [head, first_text]
     if others:
         texts.append("Also blocking:\n" + "\n".join(others) +
                      "\nSay \"next\" to go through them, or \"open a ticket\".")
     return [t for t in texts if t]
 
 
-def render_blocker(result: Diagnosis, blocker: Blocker) -> str:
+def render_blocker(result: Diagnosis, blocker: Blocker, guided: Optional[Guide] = None) -> str:
+    """One root cause: the guided fix (records, owners, steps) when there is one."""
     icon = SEVERITY_ICON.get(blocker.severity, "")
     chain = _chain(result, blocker)
-    lines = [
-        f"{icon} {blocker.summary}",
-        f"Fix: {blocker.fix}",
-        f"Who: {blocker.owner_role.replace('_', ' ')}",
-    ]
+    if guided is not None:
+        lines = f"{icon} {guided.text}".split("\n")
+    else:
+        lines = [
+            f"{icon} {blocker.summary}",
+            f"Fix: {blocker.fix}",
+            f"Who: {blocker.owner_role.replace('_', ' ')}",
+        ]
     if chain:
         lines.insert(1, f"Blocks: {chain}")
     prevention = PREVENTION.get(blocker.kind)
@@ -315,10 +516,12 @@ def _chain(result: Diagnosis, blocker: Blocker) -> str:
     return " → ".join(MODULE_LABELS.get(m, m).lower() for m in modules)
 
 
-def _diagnosis_buttons(result: Diagnosis, index: int) -> List[Button]:
+def _diagnosis_buttons(result: Diagnosis, index: int, guided: Optional[Guide] = None) -> List[Button]:
+    """Next blocker first (when there is one), then the guide's next steps."""
     if result.can_close:
         return [MY_TICKETS, STATUS]
-    buttons = [TICKET]
+    steps = guided.steps if guided is not None else ["ticket"]
+    buttons = [STEP_BUTTONS[s] for s in steps]
     if index + 1 < len(result.root_causes):
         buttons.insert(0, NEXT)
     return buttons

@@ -188,7 +188,31 @@ class AuditEntry(Base):
     # Audit rows outlive scenario reloads, so company is a plain string, not a foreign key.
 
 
+class OwnerNotification(Base):
+    """A note Closebot passes to the owner of blocking records ("please fix SO-1042").
+
+    Shown to the recipient the next time they talk to Closebot (``read_at`` is then set).
+    """
+
+    __tablename__ = "owner_notifications"
+    __table_args__ = (Index("ix_owner_notifications_inbox", "recipient_id", "read_at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    created_at = Column(UTCDateTime, default=utcnow)
+    sender_id = Column(ForeignKey("users.id"))
+    recipient_id = Column(ForeignKey("users.id"))
+    company_id = Column(ForeignKey("companies.id"))
+    period = Column(String(7))
+    kind = Column(String(32))
+    refs = Column(JSON)
+    body = Column(Text)
+    read_at = Column(UTCDateTime, nullable=True)
+    # One conversation turn asking twice (a retried action) -> one note per recipient.
+    idempotency_key = Column(String(200), unique=True, nullable=True)
+
+
 SCENARIO_TABLES = (
+    OwnerNotification,
     TicketComment,
     Ticket,
     Reconciliation,

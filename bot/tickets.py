@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.diagnosis.result import Diagnosis
+from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import NotFoundError
 from bot.models import Company, Ticket, TicketComment
 from bot.vocabulary import OPEN_TICKET_STATUSES, TICKET_CATEGORIES, TICKET_STATUSES
@@ -63,18 +63,24 @@ def category_for(diagnosis: Optional[Diagnosis]) -> str:
     return "other"
 
 
-def priority_for(diagnosis: Optional[Diagnosis], deadline: Optional[datetime], now: datetime) -> int:
-    """1 (highest) .. 4 from the worst blocker severity, one step more urgent inside 24 h."""
-    severities = [b.severity for b in diagnosis.blockers] if diagnosis else []
+def priority_for(diagnosis: Optional[Diagnosis], deadline: Optional[datetime], now: datetime,
+                 focus: Optional[Blocker] = None) -> int:
+    """1 (highest) .. 4 from the worst blocker severity (or the ``focus`` blocker's), one step
+    more urgent inside 24 h of the close deadline."""
+    if focus is not None:
+        severities = [focus.severity]
+    else:
+        severities = [b.severity for b in diagnosis.blockers] if diagnosis else []
     priority = min((SEVERITY_PRIORITY[s] for s in severities), default=3)
     if deadline is not None and deadline - now <= timedelta(hours=24):
         priority -= 1
     return max(1, min(4, priority))
 
 
-def summary_for(diagnosis: Optional[Diagnosis], note: Optional[str]) -> str:
+def summary_for(diagnosis: Optional[Diagnosis], note: Optional[str],
+                focus: Optional[Blocker] = None) -> str:
     if diagnosis and diagnosis.blockers:
-        top = diagnosis.root_causes[0] if diagnosis.root_causes else diagnosis.blockers[0]
+        top = focus or (diagnosis.root_causes[0] if diagnosis.root_causes else diagnosis.blockers[0])
         head = f"{diagnosis.company} {diagnosis.period} {diagnosis.module} blocked: {top.summary}"
     elif diagnosis:
         head = f"{diagnosis.company} {diagnosis.period} {diagnosis.module}: help requested"
@@ -121,8 +127,12 @@ def create_ticket(
     idempotency_key: Optional[str] = None,
     category: Optional[str] = None,
     now: Optional[datetime] = None,
+    focus: Optional[Blocker] = None,
 ) -> Ticket:
     """Open a ticket with the diagnosis attached; the same idempotency key yields the same ticket.
+
+    ``focus`` is the blocker the requester is asking about (e.g. an outage, making the ticket
+    an incident): it sets the category, the summary and the priority.
 
     The key is what makes "create the same ticket twice from one conversation turn" safe:
     a retried action or a double click finds the first ticket instead of opening another.
@@ -135,7 +145,7 @@ def create_ticket(
     if company is None:
         raise NotFoundError(f"unknown company {company_id!r}")
     now = now or datetime.now(timezone.utc)
-    category = category or category_for(diagnosis)
+    category = category or (focus.kind if focus is not None else category_for(diagnosis))
     if category not in TICKET_CATEGORIES:
         raise ValueError(f"unknown ticket category {category!r}")
     _lock_numbering(session)
@@ -147,8 +157,8 @@ def create_ticket(
             period=period or (diagnosis.period if diagnosis else None),
             category=category,
             status="new",
-            priority=priority_for(diagnosis, company.close_deadline, now),
-            summary=summary_for(diagnosis, note),
+            priority=priority_for(diagnosis, company.close_deadline, now, focus),
+            summary=summary_for(diagnosis, note, focus),
             created_at=now,
             updated_at=now,
             idempotency_key=idempotency_key,

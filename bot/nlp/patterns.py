@@ -293,9 +293,19 @@ def _chinese_period_patterns() -> List[Dict[str, Any]]:
     return pats
 
 
+#: "the other company": a company named relative to the one just diagnosed (resolved by
+#: bot.assistant against the companies the user may see).
+OTHER_COMPANY_PHRASES: Tuple[str, ...] = (
+    "other company", "the other company", "another company", "the other entity",
+    "other entity", "另一家公司", "另一个公司", "别的公司", "另外那家公司",
+)
+
+
 def phrase_patterns() -> List[Dict[str, Any]]:
     """Literal phrases; the pipeline tokenises them, matched on LOWER."""
     pats: List[Dict[str, Any]] = []
+    for phrase in OTHER_COMPANY_PHRASES:
+        pats.append({"label": COMPANY, "pattern": phrase})
     for phrase in RELATIVE_PERIODS:
         pats.append({"label": PERIOD, "pattern": phrase})
     for module, aliases in MODULE_ALIASES.items():

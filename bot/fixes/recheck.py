@@ -1,0 +1,47 @@
+"""What changed between two diagnoses of the same close: fixed, still open, new.
+
+Compared record by record (a blocker of two orders where one got fixed is half fixed),
+over the root causes; a missing permission is keyed by its module, since its refs are the
+people who may close, not what blocks.
+"""
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Tuple
+
+from bot.diagnosis.result import Blocker, Diagnosis
+
+Key = Tuple[str, str]
+"""(kind, record id)"""
+
+
+@dataclass
+class Changes:
+    fixed: List[Key] = field(default_factory=list)
+    still: List[Key] = field(default_factory=list)
+    new: List[Key] = field(default_factory=list)
+    #: modules that were holding the target up and are closed now
+    closed: List[str] = field(default_factory=list)
+
+
+def keys(blocker: Blocker) -> List[Key]:
+    if blocker.kind == "permission_denied":
+        return [(blocker.kind, blocker.module)]
+    return [(blocker.kind, ref) for ref in blocker.refs] or [(blocker.kind, blocker.module)]
+
+
+def _root_keys(d: Diagnosis) -> Dict[Key, None]:
+    return {k: None for b in d.root_causes for k in keys(b)}
+
+
+def _open_modules(d: Diagnosis) -> List[str]:
+    return [b.module for b in d.blockers if b.kind == "module_not_closed" and b.refs == [b.module]]
+
+
+def compare(before: Diagnosis, after: Diagnosis) -> Changes:
+    old, now = _root_keys(before), _root_keys(after)
+    return Changes(
+        fixed=[k for k in old if k not in now],
+        still=[k for k in now if k in old],
+        new=[k for k in now if k not in old],
+        closed=[m for m in _open_modules(before) if m not in _open_modules(after)],
+    )
