@@ -1,0 +1,310 @@
+"""Guided fixes, owner notes, recheck and corrections on a real SQLite store.
+
+The scenario below holds every blocker kind for company C1 (the contract's vocabulary), so
+each guide is read from live records; the service is driven as the actions drive it.
+"""
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional
+
+import pytest
+from sqlalchemy import select
+
+from bot import assistant
+from bot.models import AuditEntry, Order, OwnerNotification, Ticket, Voucher
+from bot.scenario.load import load_scenario
+
+P = "2026-11"
+
+
+def scenario(deadline: Optional[datetime] = None, orders: int = 5, companies: int = 2) -> Dict[str, Any]:
+    """C1 blocked by every kind of record; C2 (and C3 ...) can close."""
+    deadline = deadline or datetime.now(timezone.utc) + timedelta(days=20)
+    issues = ["missing_price", "invalid_quantity", "missing_counterparty", "invoice_mismatch",
+              "negative_stock"]
+    doc: Dict[str, Any] = {
+        "version": 1,
+        "companies": [{"id": "C1", "name": "One Ltd", "current_period": P,
+                       "close_deadline": deadline.isoformat()}]
+        + [{"id": f"C{n}", "name": f"Company {n}", "current_period": P}
+           for n in range(2, companies + 1)],
+        "users": [
+            {"id": "u-emp", "name": "Emma Employee", "role": "employee", "company": "C1"},
+            {"id": "u-own", "name": "Oscar Owner", "role": "employee", "company": "C1"},
+            {"id": "u-acc", "name": "Ann Accountant", "role": "accountant", "company": "C1",
+             "close_permissions": ["general_ledger", "receivables", "cash", "payables"]},
+            {"id": "u-inv", "name": "Ivan Inventory", "role": "accountant", "company": "C1",
+             "close_permissions": ["inventory", "payroll"]},
+            {"id": "u-help", "name": "Hal Helpdesk", "role": "helpdesk", "company": "C1"},
+        ],
+        "modules": [{"company": "C1", "period": P, "module": m, "status": s} for m, s in [
+            ("sales", "open"), ("purchasing", "closed"), ("inventory", "open"),
+            ("receivables", "open"), ("payables", "open"), ("cash", "open"), ("payroll", "open"),
+            ("general_ledger", "failed")]]
+        + [{"company": "C1", "period": "2026-10", "module": "general_ledger", "status": "closed"}]
+        + [{"company": f"C{n}", "period": P, "module": "general_ledger", "status": "open"}
+           for n in range(2, companies + 1)],
+        "orders": [
+            {"id": f"SO-{100 + i}", "company": "C1", "period": P, "kind": "sales",
+             "status": "approved", "issues": [issues[i % len(issues)]],
+             "amount": f"{1000 + i}.00", "currency": "CNY", "owner": "u-own",
+             "counterparty": f"Customer {i}"}
+            for i in range(orders)
+        ],
+        "payments": [
+            {"id": "PAY-1", "company": "C1", "period": P, "direction": "in", "method": "alipay",
+             "status": "pending", "amount": "500.00", "currency": "CNY", "owner": "u-acc"},
+            {"id": "PAY-2", "company": "C1", "period": P, "direction": "out", "method": "card",
+             "status": "failed", "amount": "75.10", "currency": "CNY", "owner": "u-acc",
+             "failure_reason": "card expired"},
+            {"id": "PAY-3", "company": "C1", "period": P, "direction": "in", "method": "wechat_pay",
+             "status": "unmatched", "amount": "980.50", "currency": "CNY"},
+        ],
+        "jobs": [
+            {"id": "JOB-1", "name": "AR ageing", "company": "C1", "period": P,
+             "module": "receivables", "status": "failed",
+             "error": "ORA-00054: resource busy and acquire with NOWAIT specified"},
+        ],
+        "vouchers": [{"id": "V-1", "company": "C1", "period": P, "status": "draft",
+                      "amount": "3200.00"}],
+        "reconciliations": [{"company": "C1", "period": P, "module": "payables",
+                             "account": "2202 Payables", "subledger_total": "1000.00",
+                             "gl_total": "1250.00"}],
+        "components": [
+            {"id": "gw", "name": "Payment gateway", "status": "under_maintenance",
+             "affects": ["receivables"], "message": "bank file upgrade",
+             "maintenance_until": "2026-12-01T02:00:00+00:00"},
+            {"id": "erp-db", "name": "ERP database", "status": "operational",
+             "affects": ["general_ledger"]},
+        ],
+    }
+    return doc
+
+
+def load(session, doc: Dict[str, Any]):
+    load_scenario(session, doc)
+    session.commit()
+    return session
+
+
+@pytest.fixture
+def store(session):
+    return load(session, scenario())
+
+
+def text(reply: assistant.Reply) -> str:
+    return "\n".join(reply.texts)
+
+
+def payloads(reply: assistant.Reply) -> List[str]:
+    return [b.payload for b in reply.buttons]
+
+
+def roots(reply: assistant.Reply) -> List[Dict[str, Any]]:
+    return [b for b in reply.slots["last_diagnosis"]["blockers"] if not b["caused_by"]]
+
+
+def view(session, sender: str, kind: str, module: Optional[str] = None):
+    """Diagnose as ``sender`` and walk to the first root cause of ``kind``: (reply, last, index)."""
+    first = assistant.diagnose_close(session, sender)
+    last = first.slots["last_diagnosis"]
+    index = next(i for i, b in enumerate(roots(first))
+                 if b["kind"] == kind and (module is None or b["module"] == module))
+    if index == 0:
+        return first, last, 0
+    return assistant.next_blocker(session, sender, last, index - 1), last, index
+
+
+def test_order_errors_name_each_order_issue_owner_and_fix_first_few_then_all(store) -> None:
+    reply, last, index = view(store, "u-emp", "order_error")
+    body = text(reply)
+    shown = ["SO-100", "SO-101", "SO-102"]
+    assert all(ref in body for ref in shown) and "SO-103" not in body
+    assert "2 more" in body and "/show_all_records" in payloads(reply)
+    assert "has no price" in body and "invalid quantity" in body and "has no customer" in body
+    assert body.count("Oscar Owner (u-oown)".replace("oown", "own")) >= 3
+    assert "Fix: enter the agreed price" in body
+    assert "/notify_owner" in payloads(reply)  # the owner is someone else
+
+    everything = text(assistant.show_all_records(store, "u-emp", last, index))
+    assert all(f"SO-{100 + i}" in everything for i in range(5))
+    assert "does not match" in everything and "stock negative" in everything
+    assert "more (say" not in everything
+
+
+def test_a_long_list_stays_one_short_message(session) -> None:
+    load(session, scenario(orders=40))
+    reply, _, _ = view(session, "u-emp", "order_error")
+    assert "37 more" in text(reply)
+    assert len(text(reply)) < 3000  # one readable Slack message
+
+
+def test_payments_by_status_and_method(store) -> None:
+    reply, _, _ = view(store, "u-acc", "payment_issue", "receivables")
+    body = text(reply)
+    assert "PAY-1" in body and "Alipay" in body and "pending the next day" in body
+    # the gateway under maintenance makes chasing the pending payment moot
+    assert "Payment gateway" in body and "moot" in body
+    failed = assistant.diagnose_close(store, "u-acc")
+    walk = [text(assistant.next_blocker(store, "u-acc", failed.slots["last_diagnosis"], i))
+            for i in range(len(roots(failed)))]
+    card = next(t for t in walk if "PAY-2" in t and "not settled" in t)
+    assert "Re-initiate" in card and "valid card" in card and "reverse the failed entry" in card
+    unmatched = next(t for t in walk if "PAY-3" in t and "not settled" in t)
+    assert "Match" in unmatched and "980.50 CNY" in unmatched and "suspense" in unmatched
+
+
+def test_system_fault_says_window_what_works_and_what_is_moot(store) -> None:
+    reply, _, _ = view(store, "u-emp", "system_fault")
+    body = text(reply)
+    assert "Payment gateway (gw) is under maintenance" in body
+    assert "maintenance planned until 2026-12-01 02:00 UTC" in body
+    assert "Still works:" in body and "sales" in body.split("Still works:")[1]
+    assert "PAY-1" in body and "moot" in body
+    assert "Hal Helpdesk (u-help)" in body
+    assert [b.title for b in reply.buttons if b.payload == "/open_ticket"] == ["Open an incident"]
+
+
+def _incident_priority(session, deadline: datetime) -> Ticket:
+    session.expunge_all()  # the reload below replaces every ticket
+    load(session, scenario(deadline=deadline))
+    _, last, index = view(session, "u-emp", "system_fault")
+    reply = assistant.open_ticket(session, "u-emp", last, "no", f"k-{deadline}", index=index)
+    assert reply.texts[0].startswith("🎫 Incident")
+    return session.scalar(select(Ticket).where(Ticket.number == reply.slots["ticket_number"]))
+
+
+def test_incident_priority_follows_the_close_deadline(session) -> None:
+    now = datetime.now(timezone.utc)
+    far = _incident_priority(session, now + timedelta(days=30))
+    far_priority = far.priority
+    near = _incident_priority(session, now + timedelta(hours=3))
+    assert far.category == near.category == "system_fault"
+    assert "Payment gateway" in near.summary
+    assert near.priority < far_priority
+
+
+def test_job_voucher_mismatch_module_and_permission_guides(store) -> None:
+    first = assistant.diagnose_close(store, "u-emp")
+    last = first.slots["last_diagnosis"]
+    walk = {b["kind"] + ":" + b["module"]: text(assistant.next_blocker(store, "u-emp", last, i - 1))
+            for i, b in enumerate(roots(first))}
+    job = walk["job_failed:receivables"]
+    assert "JOB-1" in job and "lock" in job and "Hal Helpdesk" in job
+    voucher = walk["voucher_unposted:general_ledger"]
+    assert "V-1 (3,200.00) is a draft" in voucher and "not by its preparer" in voucher
+    mismatch = walk["data_mismatch:general_ledger"]
+    assert "2202 Payables" in mismatch and "difference 250.00" in mismatch
+    assert "the GL is higher" in mismatch and "Ann Accountant" in mismatch
+    module = walk["module_not_closed:payroll"]  # open, with nothing inside to blame
+    assert "Payroll must close before the general ledger" in module
+    assert "Ivan Inventory (u-inv)" in module
+    permission = walk["permission_denied:general_ledger"]
+    assert "Who can close it instead: Ann Accountant (u-acc)" in permission
+
+
+def test_notify_owner_leaves_a_note_once_audited_and_delivered_once(store) -> None:
+    _, last, index = view(store, "u-emp", "order_error")
+    reply = assistant.notify_owner(store, "u-emp", last, index, "u-emp:7")
+    again = assistant.notify_owner(store, "u-emp", last, index, "u-emp:7")
+    store.commit()
+    assert "Oscar Owner (u-own)" in text(reply) and "SO-100" in text(reply)
+    assert "/recheck" in payloads(reply)
+    notes = store.scalars(select(OwnerNotification)).all()
+    assert len(notes) == 1 and notes[0].recipient_id == "u-own" and "SO-104" in notes[0].refs
+    assert text(again) == text(reply)
+    audit = store.scalars(select(AuditEntry).where(AuditEntry.action == "owner_notify")).all()
+    assert [(a.actor, a.detail["to"]) for a in audit] == [("u-emp", "u-own")]
+
+    delivered = text(assistant.greet(store, "u-own"))
+    assert "📨" in delivered and "SO-100" in delivered and "Emma Employee" in delivered
+    assert "📨" not in text(assistant.greet(store, "u-own"))
+    assert "📨" not in text(assistant.greet(store, "u-emp"))
+
+
+def test_notify_owner_when_you_are_the_owner_or_nobody_is(store) -> None:
+    _, last, index = view(store, "u-own", "order_error")
+    mine = assistant.notify_owner(store, "u-own", last, index, "u-own:1")
+    assert "yourself" in text(mine)
+    _, last, index = view(store, "u-emp", "payment_issue", "receivables")
+    # PAY-1 is handled by u-acc, so a note goes there; nobody at all is refused politely
+    assert "Ann Accountant" in text(assistant.notify_owner(store, "u-emp", last, index, "k"))
+    assert store.scalars(select(OwnerNotification).where(
+        OwnerNotification.recipient_id == "u-own")).all() == []
+    assert "haven't diagnosed" in text(assistant.notify_owner(store, "u-emp", None, 0))
+
+
+def test_recheck_says_what_was_fixed_what_is_still_open_and_what_is_new(store) -> None:
+    first = assistant.diagnose_close(store, "u-acc")
+    fixed = store.get(Order, "SO-100")
+    fixed.status, fixed.issues = "posted", []
+    store.add(Voucher(id="V-2", company_id="C1", period=P, status="draft"))
+    store.commit()
+    reply = assistant.recheck(store, "u-acc", first.slots["last_diagnosis"])
+    body = text(reply)
+    assert "✅ Fixed: SO-100 (order error)" in body
+    assert "🆕 New: V-2 (voucher unposted)" in body
+    still = body.split("⏳ Still open:")[1]
+    assert "SO-101" in still and "PAY-2" in still and "SO-100" not in still
+    assert "and 6 more" in still  # a long list is cut to stay short
+    assert reply.slots["blocker_index"] == -1.0 and reply.slots["has_blockers"] is True
+    nxt = assistant.next_blocker(store, "u-acc", reply.slots["last_diagnosis"], -1)
+    assert text(nxt).startswith("1/")
+    unchanged = assistant.recheck(store, "u-acc", reply.slots["last_diagnosis"])
+    assert "Nothing changed" in text(unchanged)
+    assert [a.action for a in store.scalars(select(AuditEntry)).all()].count("diagnose") == 3
+
+
+def test_recheck_when_everything_is_fixed(session) -> None:
+    doc = scenario()
+    load(session, doc)
+    blocked = assistant.diagnose_close(session, "u-acc").slots["last_diagnosis"]
+    doc.update(orders=[], payments=[], jobs=[], vouchers=[], reconciliations=[], components=[])
+    doc["modules"] = [{**m, "status": "open" if m["module"] == "general_ledger" else "closed"}
+                      if m["period"] == P else m for m in doc["modules"]]
+    load(session, doc)
+    done = assistant.recheck(session, "u-acc", blocked)
+    body = text(done)
+    assert "Nothing blocks any more" in body and done.slots["has_blockers"] is False
+    assert "SO-100" in body.split("✅ Fixed:")[1] and "Still open" not in body
+    assert "payroll" in body.split("✅ Closed since:")[1]
+
+
+def test_recheck_of_a_company_you_may_not_see_is_refused(session) -> None:
+    load(session, scenario())
+    theirs = assistant.diagnose_close(session, "u-help", "C2").slots["last_diagnosis"]
+    refused = assistant.recheck(session, "u-emp", theirs)
+    assert "only look at company C1" in text(refused) and "last_diagnosis" not in refused.slots
+    assert "haven't diagnosed" not in text(refused)
+
+
+def test_corrections_keep_the_rest_and_resolve_the_other_company(session) -> None:
+    load(session, scenario(companies=3))
+    first = assistant.diagnose_close(session, "u-acc")
+    assert first.slots["company"] == "C1" and first.slots["has_blockers"] is True
+    # "no, I meant October": same company, other period (closed then)
+    october = assistant.diagnose_close(session, "u-acc", "C1", "October")
+    assert october.slots["period"] == "2026-10" and "already closed" in text(october)
+    # "I meant receivables": same company and period, other module
+    ar = assistant.diagnose_close(session, "u-acc", "C1", "November", "receivables")
+    assert ar.slots["module"] == "receivables" and ar.slots["company"] == "C1"
+    # an employee has no other company to go to: refused, with who can help, and audited
+    refused = assistant.diagnose_close(session, "u-emp", "the other company", previous_company="C1")
+    assert "only look at company C1" in text(refused) and "helpdesk" in text(refused)
+    assert "last_diagnosis" not in refused.slots
+    # the helpdesk sees three companies: two fit "the other one", so it asks, with buttons
+    asked = assistant.diagnose_close(session, "u-help", "the other company", previous_company="C1")
+    assert "Which company" in text(asked) and asked.slots == {"has_blockers": None}
+    assert [b.title for b in asked.buttons] == ["C2", "C3"]
+    assert asked.buttons[0].payload == '/inform{"company": "C2"}'
+
+
+def test_the_other_company_is_decided_when_only_one_fits(session) -> None:
+    load(session, scenario(companies=2))
+    reply = assistant.diagnose_close(session, "u-help", "the other company", previous_company="C1")
+    assert reply.slots["company"] == "C2" and reply.slots["has_blockers"] is False
+    back = assistant.diagnose_close(session, "u-help", "另一家公司", previous_company="C2")
+    assert back.slots["company"] == "C1"
+    own = assistant.diagnose_close(session, "u-help")
+    assert own.slots["company"] == "C1" and "name another company id" in text(own)
+    assert "name another company" not in text(assistant.diagnose_close(session, "u-acc"))
