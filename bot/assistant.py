@@ -171,7 +171,7 @@ def _other_company(session: Session, user: User, previous: Optional[str]) -> "st
         audit.record(session, user.id, "diagnose_refused", previous, {"reason": "other company"})
         return Reply([f"You can only look at company {user.company_id}, so there is no other company "
                       "I can show you. For another company, ask its accountants or the helpdesk."],
-                     slots={"company": user.company_id})
+                     slots={"company": user.company_id, "has_blockers": None})
     if len(others) == 1:
         return others[0]
     return _company_question(others, "Which company do you mean?")
