@@ -91,3 +91,25 @@ def test_parallel_conversations_of_one_user(monkeypatch, db_url) -> None:
     assert {e["name"]: e["value"] for e in events}["company"] == "C100"
     messages, _ = run(closebot_actions.ActionGreet(), tracker(":2", {}))
     assert "don't know you" in messages[0]["text"]
+
+
+def test_fix_actions_act_on_the_blocker_in_view(monkeypatch, db_url) -> None:
+    """Notify and the ticket question follow ``blocker_index``; the ticket form names an incident."""
+    from bot.db import session_scope
+    from bot.scenario.load import load_file
+    from tests.conftest import DEMO
+
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
+    with session_scope() as s:
+        load_file(s, DEMO)
+    _, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-alex", {}))
+    slots = {e["name"]: e["value"] for e in events}
+    roots = [b for b in slots["last_diagnosis"]["blockers"] if not b["caused_by"]]
+    outage = next(i for i, b in enumerate(roots) if b["kind"] == "system_fault")
+    in_view = {**slots, "blocker_index": float(outage)}
+    messages, _ = run(closebot_actions.ActionAskTicketNote(), tracker("u-alex", in_view))
+    assert "an incident about bank-gateway" in messages[0]["text"]
+    messages, _ = run(closebot_actions.ActionNotifyOwner(), tracker("u-alex", in_view))
+    assert "Hana Kim (u-hana)" in messages[0]["text"]  # the helpdesk owns an outage
+    messages, _ = run(closebot_actions.ActionNotifyOwner(), tracker("u-alex", {**slots, "blocker_index": 0.0}))
+    assert "Mei Chen (u-mei)" in messages[0]["text"]  # SO-1042's owner

@@ -80,3 +80,31 @@ def test_concurrent_tickets_on_postgres_all_get_a_number(pg_url) -> None:
     with ThreadPoolExecutor(max_workers=12) as pool:
         numbers = list(pool.map(open_one, range(36)))
     assert len(set(numbers)) == 36
+
+
+def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) -> None:
+    from bot import assistant
+    from bot.models import OwnerNotification, Voucher
+
+    def run(url: str) -> list:
+        factory = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+        with factory() as s:
+            load_file(s, DEMO)
+            s.commit()
+            first = assistant.diagnose_close(s, "u-alex")
+            last = first.slots["last_diagnosis"]
+            steps = [first.texts[1:]]
+            steps += [assistant.next_blocker(s, "u-alex", last, i).texts for i in range(8)]
+            steps.append(assistant.notify_owner(s, "u-alex", last, 0, "k").texts)
+            s.add(Voucher(id="V-NEW", company_id="C100", period="2026-11", status="approved"))
+            s.commit()
+            steps.append(assistant.recheck(s, "u-alex", last).texts)
+            steps.append(assistant.greet(s, "u-mei").texts)
+            s.commit()
+            refs = s.scalars(select(OwnerNotification.refs)).all()
+            assert refs == [["SO-1042", "SO-1043"]]
+            return steps
+
+    on_pg, on_sqlite = run(pg_url), run(db_url)
+    assert on_pg == on_sqlite
+    assert "🆕 New: V-NEW" in on_pg[-2][0] and "📨" in on_pg[-1][0]

@@ -18,6 +18,7 @@ from bot.diagnosis import advice
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.fixes.records import Owners, names, owners_of, people_text, person, records_of
 from bot.models import Component, ModuleState
+from bot.vocabulary import MODULES
 
 #: Records listed in one message; the rest are counted and offered behind "Show all".
 SHOWN = 3
@@ -262,7 +263,8 @@ def _still_works(session: Session, d: Diagnosis, affected: Sequence[str]) -> str
         select(ModuleState.module).where(ModuleState.company_id == d.company,
                                          ModuleState.period == d.period)
     ).all()
-    working = [_label(m).lower() for m in used if m not in affected]
+    # In close order (the vocabulary's), the same on every database.
+    working = [_label(m).lower() for m in MODULES if m in used and m not in affected]
     up = session.scalars(select(Component.name).where(Component.status == "operational")
                          .order_by(Component.name)).all()
     parts = [f"Affects {', '.join(_label(m).lower() for m in affected) or 'no close module'}."]
