@@ -28,7 +28,7 @@ from bot.errors import NotFoundError, PermissionDenied
 from bot.fixes import notify as owner_notes
 from bot.fixes.guide import SHOWN_ALL, Guide, guide
 from bot.fixes.recheck import compare
-from bot.fixes.records import people_text
+from bot.fixes.records import owners_of, people_text, records_of
 from bot.models import Company, Component, Job, User
 from bot.nlp.normalize import (
     resolve_company,
@@ -266,8 +266,8 @@ def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
         return view
     result, position = view
     blocker = result.root_causes[position]
-    guided = guide(session, result, blocker, user.id)
-    people = guided.owners.people if guided.owners else []
+    records = records_of(session, result.company, result.period, blocker)
+    people = owners_of(session, result.company, blocker, records).people
     others = [p for p in people if p[0] != user.id]
     refs = ", ".join(blocker.refs) or blocker.module
     if not others:
