@@ -65,7 +65,7 @@ def test_contract_names() -> None:
     assert set(_intents()) == {
         "greet", "goodbye", "thank", "ask_help", "bot_challenge", "out_of_scope", "affirm",
         "deny", "report_blocked_close", "ask_next_blocker", "open_ticket", "ticket_status",
-        "my_tickets", "system_status", "inform",
+        "my_tickets", "system_status", "inform", "recheck", "notify_owner", "show_all_records",
     }
     assert set(domain["entities"]) == {"period", "module", "company", "ticket_number"}
     assert {
