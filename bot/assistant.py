@@ -281,7 +281,7 @@ def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
     owner_notes.notify(session, user, result, blocker, others, idempotency_key)
     return Reply(
         [f"📨 Done: I've passed {people_text(others)} a note about {refs} with the fix. They'll see "
-         "it the next time they talk to me. Say \"check again\" once it's fixed."],
+         "it when they next say hi or ask me about the close. Say \"check again\" once it's fixed."],
         [RECHECK, TICKET],
     )
 
