@@ -90,6 +90,7 @@ def diagnose_close(
     module_text: Optional[str] = None,
     now: Optional[datetime] = None,
     previous_company: Optional[str] = None,
+    with_inbox: bool = True,
 ) -> Reply:
     """Diagnose a blocked close and explain the first root cause in full.
 
@@ -146,7 +147,8 @@ def diagnose_close(
         "has_blockers": not result.can_close,
     }
     first = _guide(session, result, 0, user.id, now)
-    texts = owner_notes.take_inbox(session, user.id) + render_diagnosis(result, company, first)
+    inbox = owner_notes.take_inbox(session, user.id) if with_inbox else []
+    texts = inbox + render_diagnosis(result, company, first)
     if not company_text and user.role in CROSS_COMPANY_ROLES:
         texts.append(f"(I checked your own company {company.id}; name another company id to check it.)")
     return Reply(texts, _diagnosis_buttons(result, 0, first), slots)
@@ -295,7 +297,8 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
     if not last:
         return diagnose_close(session, sender, now=now)
     before = Diagnosis.from_dict(last)
-    reply = diagnose_close(session, sender, before.company, before.period, before.module, now=now)
+    reply = diagnose_close(session, sender, before.company, before.period, before.module, now=now,
+                           with_inbox=False)
     after_dict = reply.slots.get("last_diagnosis")
     if not after_dict:
         return reply
@@ -313,13 +316,14 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
         lines.append("🆕 New: " + _keys_text(changes.new))
     if not (changes.fixed or changes.new or changes.closed):
         lines.append("Nothing changed since the last check.")
+    inbox = owner_notes.take_inbox(session, user.id)
     if after.can_close:
         lines.append("Nothing blocks any more: you can run the close now.")
-        return Reply(["\n".join(lines)], [MY_TICKETS, STATUS], reply.slots)
+        return Reply(inbox + ["\n".join(lines)], [MY_TICKETS, STATUS], reply.slots)
     lines.append(f"{len(after.root_causes)} root cause{'s' if len(after.root_causes) != 1 else ''} "
                  "left. Say \"next\" to go through them.")
     slots = dict(reply.slots, blocker_index=-1.0)
-    return Reply(["\n".join(lines)], [NEXT, TICKET], slots)
+    return Reply(inbox + ["\n".join(lines)], [NEXT, TICKET], slots)
 
 
 def _keys_text(keys: List["tuple[str, str]"]) -> str:

@@ -219,6 +219,14 @@ def test_notify_owner_leaves_a_note_once_audited_and_delivered_once(store) -> No
     delivered = text(assistant.greet(store, "u-own"))
     assert "📨" in delivered and "SO-100" in delivered and "Emma Employee" in delivered
     assert "📨" not in text(assistant.greet(store, "u-own"))
+    assert len(max(delivered.split("\n"), key=len)) < 400  # a note stays short
+
+    # a later note reaches the owner with their recheck (once)
+    own_last = assistant.diagnose_close(store, "u-own").slots["last_diagnosis"]
+    assistant.notify_owner(store, "u-emp", last, index, "u-emp:8")
+    rechecked = assistant.recheck(store, "u-own", own_last)
+    assert rechecked.texts[0].startswith("📨") and "Rechecked" in rechecked.texts[1]
+    assert "📨" not in text(assistant.recheck(store, "u-own", own_last))
     assert "📨" not in text(assistant.greet(store, "u-emp"))
 
 

@@ -18,13 +18,17 @@ from bot.models import OwnerNotification, User
 
 #: Notes shown at once; older unread ones wait for the next message.
 INBOX_LIMIT = 5
+#: A note quotes the fix up to this length (the guide has the rest), to stay one short message.
+FIX_CHARS = 200
 
 
 def note_body(sender: User, diagnosis: Diagnosis, blocker: Blocker) -> str:
     refs = ", ".join(blocker.refs) or blocker.module
     what = blocker.kind.replace("_", " ")
+    fix = blocker.fix if len(blocker.fix) <= FIX_CHARS else blocker.fix[: FIX_CHARS - 1] + "…"
     return (f"{sender.name} ({sender.id}) asks you to look at {refs} ({what}): it blocks the "
-            f"{diagnosis.company} {diagnosis.period} close. Fix: {blocker.fix}")
+            f"{diagnosis.company} {diagnosis.period} close. Fix: {fix} Ask me \"why can't I close?\" "
+            "for the details.")
 
 
 def notify(session: Session, sender: User, diagnosis: Diagnosis, blocker: Blocker,
