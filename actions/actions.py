@@ -6,9 +6,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import ServiceAction, in_session
-from bot import assistant
+from bot import assistant, knowledge
 from bot.access import user_id_of
 from bot.assistant import Reply
+from bot.did_you_mean import did_you_mean
 
 
 def user(tracker: Tracker) -> str:
@@ -130,6 +131,35 @@ class ActionSystemStatus(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(assistant.system_status, user(tracker))
+
+
+class ActionPreventRecurrence(ServiceAction):
+    """ "How do I stop this happening again?": advice for the blocker being looked at."""
+
+    def name(self) -> str:
+        return "action_prevent_recurrence"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return knowledge.prevent_recurrence(
+            tracker.get_slot("last_diagnosis"), int(tracker.get_slot("blocker_index") or 0)
+        )
+
+
+class ActionDidYouMean(ServiceAction):
+    """The first NLU fallback: the likeliest intents as buttons."""
+
+    def name(self) -> str:
+        return "action_did_you_mean"
+
+    def call(self, tracker: Tracker) -> Reply:
+        message = tracker.latest_message or {}
+        return did_you_mean(message.get("intent_ranking") or [], selected_topic(message))
+
+
+def selected_topic(message: dict) -> Optional[str]:
+    """The ResponseSelector's pick for this message, e.g. ``prevent/maintenance``."""
+    selector = (message.get("response_selector") or {}).get("default") or {}
+    return (selector.get("response") or {}).get("intent_response_key") or None
 
 
 class ActionAskTicketNote(Action):

@@ -55,3 +55,37 @@ def test_unknown_sender_sees_no_company_data(servers) -> None:
 def test_company_that_can_close(servers) -> None:
     reply = texts(servers.say("u-sam", "can we close november?"))
     assert "C200" in reply and "can run the close" in reply
+
+
+def test_prevention_after_a_diagnosis_and_a_topic_answer(servers) -> None:
+    from bot.advice_prevention import PREVENTION
+    from bot.knowledge import TOPICS
+
+    servers.say("u-alex:knowledge", "why can't I close november")
+    reply = servers.say("u-alex:knowledge", "ok, how do i stop this happening again?")
+    # advice for one of the demo's blocker kinds, and buttons that lead to a topic
+    assert any(advice in texts(reply) for advice in PREVENTION.values()), texts(reply)
+    questions = {t.question for t in TOPICS.values()}
+    payload = next(b["payload"] for b in reply[-1]["buttons"] if b["payload"] in questions)
+    # pressing the button sends the topic's question; the ResponseSelector answers it
+    answer = texts(servers.say("u-alex:knowledge", payload))
+    key = next(k for k, t in TOPICS.items() if t.question == payload)
+    assert answer == _topic_answers()[f"utter_{key}"]
+
+
+def _topic_answers() -> dict:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    doc = yaml.safe_load((ROOT / "data" / "knowledge" / "responses.yml").read_text(encoding="utf-8"))
+    return {name: variants[0]["text"] for name, variants in doc["responses"].items()}
+
+
+def test_did_you_mean_then_hand_over_to_a_person(servers) -> None:
+    first = servers.say("u-mei:fallback", "zzkq vvbn")
+    buttons = [b["payload"] for b in first[-1].get("buttons", [])]
+    assert buttons and buttons[-1] == "/deny", first
+    second = servers.say("u-mei:fallback", "/deny")
+    assert "/open_ticket" in [b["payload"] for b in second[-1].get("buttons", [])]
+    assert "person" in texts(second)

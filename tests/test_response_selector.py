@@ -1,0 +1,43 @@
+"""The trained model picks the right prevent/get_help topic for phrasings it never saw."""
+
+import asyncio
+
+import pytest
+
+from tests.conftest import MODEL
+
+pytestmark = pytest.mark.slow
+
+# None of these is a training example (tests/test_knowledge.py checks the data side).
+UNSEEN = [
+    ("how can we automate checking the sub ledgers against the GL", "prevent/reconciliation"),
+    ("who should be allowed to close periods and how often do we check that", "prevent/permissions"),
+    ("we need a step by step close checklist, how do we set one up", "prevent/close_procedure"),
+    ("how often should we test restoring backups", "prevent/emergency_plan"),
+    ("who can give me accounting advice on this difference", "get_help/finance_consultant"),
+    ("should I call the supplier about the wrong price on the PO", "get_help/customer_supplier"),
+    ("how do we make sure this doesn't happen again next month", "prevent_recurrence"),
+]
+
+
+@pytest.fixture(scope="module")
+def parse():
+    from rasa.core.agent import Agent
+
+    assert MODEL.exists(), "run scripts/setup.sh first: the trained model is missing"
+    agent = Agent.load(str(MODEL))
+    loop = asyncio.new_event_loop()
+    yield lambda text: loop.run_until_complete(agent.parse_message(text))
+    loop.close()
+
+
+@pytest.mark.parametrize("text,expected", UNSEEN)
+def test_unseen_phrasing_gets_its_topic(parse, text: str, expected: str) -> None:
+    result = parse(text)
+    intent = result["intent"]["name"]
+    assert intent == expected.split("/")[0]
+    if "/" in expected:
+        selected = result["response_selector"]["default"]["response"]
+        assert selected["intent_response_key"] == expected
+        assert selected["utter_action"] == f"utter_{expected}"
+        assert selected["responses"][0]["text"]
