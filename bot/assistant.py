@@ -25,7 +25,7 @@ from bot.nlp.normalize import (
     resolve_period,
     resolve_ticket_number,
 )
-from bot.vocabulary import MODULE_LABELS, OPEN_TICKET_STATUSES
+from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES
 
 SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
 
@@ -198,7 +198,10 @@ def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply
     assignee = ticket.assignee_id or "nobody yet"
     text = (f"{ticket.number}: {ticket.status.replace('_', ' ')} · priority {ticket.priority} · "
             f"assigned to {assignee}\n{ticket.summary}")
-    if ticket.comments:
+    resolution = tickets.latest_resolution(session, ticket) if ticket.status in DONE_TICKET_STATUSES else None
+    if resolution is not None:
+        text += f"\nResolution ({resolution.resolved_by}): {resolution.note}"
+    elif ticket.comments:
         last = ticket.comments[-1]
         text += f"\nLatest note ({last.author_id or 'system'}): {last.body}"
     return Reply([text], slots={"ticket_number": ticket.number})
