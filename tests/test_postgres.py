@@ -80,3 +80,25 @@ def test_concurrent_tickets_on_postgres_all_get_a_number(pg_url) -> None:
     with ThreadPoolExecutor(max_workers=12) as pool:
         numbers = list(pool.map(open_one, range(36)))
     assert len(set(numbers)) == 36
+
+
+def test_postgres_runs_the_helpdesk_and_advisor_flow(pg_url) -> None:
+    from bot import advisors, assistant, helpdesk, notifications, tickets
+
+    factory = sessionmaker(bind=get_engine(pg_url), future=True, expire_on_commit=False)
+    with factory() as s:
+        load_file(s, DEMO)
+        s.commit()
+        number = advisors.escalate(s, "u-mei", None, [{"at": "", "who": "user", "text": "help"}],
+                                   "u-mei:1").slots["ticket_number"]
+        helpdesk.assign(s, "u-hana", number, person_text="li.wei")
+        advisors.answer(s, "u-omar", number, "Book it to 6603.")
+        helpdesk.resolve(s, "u-li", number, "posted")
+        s.commit()
+    with factory() as s:
+        bodies = notifications.take_pending(s, "u-mei")
+        s.commit()
+        assert [b.split(" ", 1)[0] for b in bodies] == ["Li", "💬", "✅"]
+        assert tickets.get_ticket(s, number).status == "resolved"
+        assert notifications.take_pending(s, "u-mei") == []
+        assert "Resolution (u-li): posted" in "\n".join(assistant.ticket_status(s, "u-mei", number).texts)
