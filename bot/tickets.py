@@ -16,6 +16,7 @@ from bot import audit, notifications
 from bot.diagnosis.result import Diagnosis
 from bot.errors import NotFoundError
 from bot.models import Company, Ticket, TicketComment, TicketResolution, User
+from bot.nlp.normalize import resolve_ticket_number
 from bot.vocabulary import (
     DONE_TICKET_STATUSES,
     OPEN_TICKET_STATUSES,
@@ -182,6 +183,8 @@ def create_ticket(
 
 
 def get_ticket(session: Session, number: str) -> Ticket:
+    """The ticket as typed: "CLS-000002", "cls-2" and "#CLS2" name the same one."""
+    number = resolve_ticket_number(number)
     ticket = session.scalar(select(Ticket).where(func.upper(Ticket.number) == number.upper()))
     if ticket is None:
         raise NotFoundError(f"no ticket {number}")
@@ -256,7 +259,7 @@ def add_comment(
     if notify:
         notifications.notify_requester(
             session, ticket, author_id,
-            f"{display_name(session, author_id)} commented on {ticket.number}: {shorten(body, 200)}",
+            f"{_capitalised(display_name(session, author_id))} commented on {ticket.number}: {shorten(body, 200)}",
         )
     return ticket
 
@@ -336,6 +339,10 @@ def render_ticket_table(rows: Sequence[TicketView]) -> str:
     out = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
     out += [fmt.format(*line) for line in lines]
     return "\n".join(out)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def shorten(text: str, width: int) -> str:
