@@ -7,12 +7,15 @@ indexed query per turn and no extra action server call.
 """
 
 from datetime import datetime, timezone
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Notification, Ticket
+
+if TYPE_CHECKING:  # bot.assistant is heavier; only its Reply type is needed here
+    from bot.assistant import Reply
 
 #: Notifications shown in full in one reply; the rest are counted, to keep it Slack-sized.
 SHOWN_PER_REPLY = 3
@@ -55,3 +58,11 @@ def render(bodies: List[str]) -> Optional[str]:
     if hidden > 0:
         lines.append(f"…and {hidden} more update{'s' if hidden != 1 else ''}: say \"my tickets\".")
     return "\n".join(lines)
+
+
+def deliver(session: Session, user_id: Optional[str], reply: "Reply") -> "Reply":
+    """Put the user's pending notifications in front of ``reply`` (same transaction)."""
+    text = render(take_pending(session, user_id))
+    if text:
+        reply.texts.insert(0, text)
+    return reply
