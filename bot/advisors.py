@@ -95,7 +95,8 @@ def my_escalations(session: Session, sender: str) -> Reply:
     for r in rows:
         requester = session.get(User, r.requester)
         lines.append(f"• {r.number} P{r.priority} {r.company} {r.period or ''} from "
-                     f"{display(requester, r.requester)}: {tickets.shorten(r.summary, 80)}")
+                     f"{display(requester, r.requester)}: "
+                     f"{tickets.shorten(tickets.topic(r.summary, r.company, r.period), 80)}")
     return Reply(
         [f"Escalations waiting for an answer ({len(rows)}), most urgent first:\n" + "\n".join(lines)],
         [intent_button(f"Answer {rows[0].number}", "answer_escalation", ticket_number=rows[0].number)],

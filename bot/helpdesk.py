@@ -65,7 +65,8 @@ def queue(
     deadlines = _deadlines(session, {r.company for r in rows})
     lines = [
         f"• {r.number} P{r.priority} {r.company} {r.period or ''} (due {deadlines.get(r.company, '-')}) "
-        f"{r.status.replace('_', ' ')}, {r.assignee or 'unassigned'}: {tickets.shorten(r.summary, 70)}"
+        f"{r.status.replace('_', ' ')}, {r.assignee or 'unassigned'}: "
+        f"{tickets.shorten(tickets.topic(r.summary, r.company, r.period), 70)}"
         for r in rows
     ]
     more = f"\nShowing the first {QUEUE_SIZE}." if len(rows) == QUEUE_SIZE else ""
@@ -256,8 +257,9 @@ def ask_note(session: Session, sender: str, number: Optional[str], action: str) 
             ticket = tickets.get_ticket(session, resolve_ticket_number(number))
         except NotFoundError:
             ticket = None
-    about = f"{ticket.number} ({ticket.company_id} {ticket.period or ''}: " \
-            f"{tickets.shorten(ticket.summary, 80)})" if ticket else "this ticket"
+    about = (f"{ticket.number} ({ticket.company_id} {ticket.period or ''}: "
+             f"{tickets.shorten(tickets.topic(ticket.summary, ticket.company_id, ticket.period), 80)})"
+             if ticket else "this ticket")
     if action == "resolve":
         return Reply([f"What was done to resolve {about}? Your note goes to the requester. "
                       "Say 'cancel' to leave it open."])

@@ -341,6 +341,16 @@ def render_ticket_table(rows: Sequence[TicketView]) -> str:
     return "\n".join(out)
 
 
+def topic(summary: str, company: str, period: Optional[str]) -> str:
+    """A ticket summary without the "C100 2026-11 general_ledger blocked: " the listing already says."""
+    prefix = f"{company} {period or ''}".strip() + " "
+    if not summary.startswith(prefix):
+        return summary
+    rest = summary[len(prefix):]
+    head, sep, tail = rest.partition(" blocked: ")
+    return tail if sep and " " not in head else rest
+
+
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 

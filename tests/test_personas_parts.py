@@ -108,3 +108,13 @@ def test_old_postgres_database_gains_the_new_tables() -> None:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_listings_drop_what_the_line_already_says() -> None:
+    from bot.tickets import topic
+
+    assert topic("C100 2026-11 general_ledger blocked: SO-1042 has no price", "C100", "2026-11") == (
+        "SO-1042 has no price")
+    assert topic("C100 2026-11 general_ledger: help requested", "C100", "2026-11") == (
+        "general_ledger: help requested")
+    assert topic("October AR ageing job failed", "C100", "2026-10") == "October AR ageing job failed"
