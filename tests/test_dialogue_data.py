@@ -62,12 +62,15 @@ def test_every_nlu_intent_is_in_the_domain() -> None:
 
 def test_contract_names() -> None:
     domain = _domain()
-    assert set(_intents()) == {
+    # Names other features and the benchmarks rely on (features add their own intents).
+    assert {
         "greet", "goodbye", "thank", "ask_help", "bot_challenge", "out_of_scope", "affirm",
         "deny", "report_blocked_close", "ask_next_blocker", "open_ticket", "ticket_status",
         "my_tickets", "system_status", "inform",
-    }
-    assert set(domain["entities"]) == {"period", "module", "company", "ticket_number"}
+        "helpdesk_queue", "assign_ticket", "update_ticket_status", "comment_ticket",
+        "resolve_ticket", "escalate", "my_escalations", "answer_escalation",
+    } <= set(_intents())
+    assert {"period", "module", "company", "ticket_number", "person"} <= set(domain["entities"])
     assert {
         "company", "period", "module", "ticket_number", "last_diagnosis", "blocker_index",
         "has_blockers", "ticket_note",
