@@ -91,7 +91,10 @@ def test_postgres_runs_the_helpdesk_and_advisor_flow(pg_url) -> None:
         s.commit()
         number = advisors.escalate(s, "u-mei", None, [{"at": "", "who": "user", "text": "help"}],
                                    "u-mei:1").slots["ticket_number"]
+        assert number in "\n".join(helpdesk.queue(s, "u-hana", "unassigned tickets").texts)
+        assert number in "\n".join(advisors.my_escalations(s, "u-omar").texts)
         helpdesk.assign(s, "u-hana", number, person_text="li.wei")
+        assert number in "\n".join(helpdesk.queue(s, "u-li", "what's in my queue").texts)
         advisors.answer(s, "u-omar", number, "Book it to 6603.")
         helpdesk.resolve(s, "u-li", number, "posted")
         s.commit()
