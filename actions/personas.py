@@ -67,8 +67,9 @@ class ActionCheckTicketChange(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         change = CHANGE_OF_INTENT.get(tracker.get_intent_of_latest_message() or "", "comment")
-        return in_session(helpdesk.check_change, user(tracker), slot_text(tracker, "ticket_number"),
-                          change)
+        typed = latest_entity(tracker, "ticket_number")
+        return in_session(helpdesk.check_change, user(tracker),
+                          typed or slot_text(tracker, "ticket_number"), change, typed is None)
 
 
 class ActionResolveTicket(ServiceAction):
@@ -76,7 +77,7 @@ class ActionResolveTicket(ServiceAction):
         return "action_resolve_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.resolve, user(tracker), slot_text(tracker, "ticket_number"),
+        return in_session(helpdesk.resolve, user(tracker), slot_text(tracker, "target_ticket"),
                           slot_text(tracker, "resolution_note"))
 
 
@@ -85,7 +86,7 @@ class ActionCommentTicket(ServiceAction):
         return "action_comment_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.comment, user(tracker), slot_text(tracker, "ticket_number"),
+        return in_session(helpdesk.comment, user(tracker), slot_text(tracker, "target_ticket"),
                           slot_text(tracker, "comment_text"))
 
 
@@ -94,7 +95,7 @@ class ActionAnswerEscalation(ServiceAction):
         return "action_answer_escalation"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(advisors.answer, user(tracker), slot_text(tracker, "ticket_number"),
+        return in_session(advisors.answer, user(tracker), slot_text(tracker, "target_ticket"),
                           slot_text(tracker, "escalation_answer"))
 
 
@@ -126,7 +127,7 @@ class _AskNote(ServiceAction):
     change = "comment"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.ask_note, user(tracker), slot_text(tracker, "ticket_number"),
+        return in_session(helpdesk.ask_note, user(tracker), slot_text(tracker, "target_ticket"),
                           self.change)
 
 

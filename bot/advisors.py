@@ -64,7 +64,8 @@ def escalate(
     )
     t = outcome.ticket
     what = f"{t.company_id} {t.period or ''}".strip()
-    attached = f"my diagnosis and our conversation ({len(transcript)} messages)"
+    plural = "s" if len(transcript) != 1 else ""
+    attached = f"my diagnosis and our conversation ({len(transcript)} message{plural})"
     if outcome.created_ticket:
         text = (f"🧑‍💼 I've opened {t.number} for {what} and escalated it to the finance advisors, "
                 f"with {attached} attached.")

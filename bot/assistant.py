@@ -13,7 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, tickets
-from bot.access import ACCESS_HELP, find_user, may_see_ticket, require_company_access
+from bot.access import (
+    ACCESS_HELP,
+    HELPDESK_ROLES,
+    find_user,
+    may_see_ticket,
+    require_company_access,
+)
 from bot.advice_prevention import PREVENTION
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.result import Blocker, Diagnosis
@@ -211,12 +217,17 @@ def my_tickets(session: Session, sender: str) -> Reply:
     user = find_user(session, sender)
     if user is None:
         return Reply([ACCESS_HELP])
+    if user.role in HELPDESK_ROLES:
+        # For the helpdesk, "my tickets" are the ones they work on, not ones they raised.
+        from bot.helpdesk import queue
+
+        return queue(session, sender, "mine")
     rows = tickets.list_tickets(session, requester_id=user.id, limit=10)
     audit.record(session, sender, "tickets_list", user.company_id, {"count": len(rows)})
     if not rows:
         return Reply(["You have no tickets. If a close is stuck, tell me and I'll look."])
     lines = [f"• {r.number} [{r.status.replace('_', ' ')}, P{r.priority}] {r.company} "
-             f"{r.period or ''}: {_short(r.summary, 90)}" for r in rows]
+             f"{r.period or ''}: {_short(tickets.topic(r.summary, r.company, r.period), 90)}" for r in rows]
     open_count = sum(r.status in OPEN_TICKET_STATUSES for r in rows)
     return Reply([f"Your tickets ({open_count} open):\n" + "\n".join(lines)])
 

@@ -85,8 +85,10 @@ def _deadlines(session: Session, company_ids: set) -> Dict[str, str]:
 
 def _ticket_for(session: Session, user: User, number: Optional[str], action: str):
     """The ticket a command names, or a Reply saying what is missing or refused."""
+    verb = "comment on" if action == "comment" else action
     if not number:
-        return Reply([f"Which ticket? Say e.g. \"{action} CLS-000002\"."], [QUEUE])
+        return Reply([f"Which ticket? Say e.g. \"{verb} CLS-000002\"."],
+                     [QUEUE] if user.role in HELPDESK_ROLES else [MY_TICKETS])
     try:
         ticket = tickets.get_ticket(session, resolve_ticket_number(number))
     except NotFoundError:
@@ -94,8 +96,8 @@ def _ticket_for(session: Session, user: User, number: Optional[str], action: str
     if not may_see_ticket(user, ticket):
         audit.record(session, user.id, "ticket_refused", ticket.company_id,
                      {"number": ticket.number, "action": action})
-        return Reply([f"Ticket {ticket.number} isn't yours, so I can't {action} it. "
-                      "The helpdesk can help."])
+        return Reply([f"Ticket {ticket.number} isn't yours, so I can't {verb} it. "
+                      "Its requester or the helpdesk can."])
     return ticket
 
 
@@ -105,11 +107,17 @@ def _refuse(session: Session, user: User, ticket: Optional[Ticket], action: str,
     return Reply([str(exc)], [MY_TICKETS])
 
 
-def check_change(session: Session, sender: str, number: Optional[str], action: str) -> Reply:
-    """Before asking for a note: may this user ``action`` (resolve, comment on, answer) that ticket?
+def check_change(
+    session: Session, sender: str, number: Optional[str], action: str, from_context: bool = False
+) -> Reply:
+    """Before asking for a note: may this user ``action`` (resolve, comment, answer) that ticket?
 
-    The reply's ``may_proceed`` slot says whether the form should start; a refusal or a
-    missing ticket number is said now, not after the user has typed their note.
+    The reply's ``may_proceed`` slot says whether the form should start, and
+    ``target_ticket`` which ticket the form is about (fixed now, so a status question in the
+    middle of the form cannot change it). A refusal or a missing ticket is said now, not after
+    the user has typed their note. ``from_context``: the number was remembered from an earlier
+    turn, not typed now, so the user's own single open ticket (or an advisor's single pending
+    escalation) is a better guess, and a ticket they may not see is a question, not a refusal.
     """
     user = find_user(session, sender)
     if user is None:
@@ -123,10 +131,10 @@ def check_change(session: Session, sender: str, number: Optional[str], action: s
         reply = _refuse(session, user, None, action, exc)
         reply.slots["may_proceed"] = False
         return reply
-    if not number and action == "answer":
-        pending = escalations.list_escalations(session, limit=2)
-        if len(pending) == 1:
-            number = pending[0].number
+    if number is None or from_context:
+        number = _only_candidate(session, user, action) or number
+    if number and from_context and not _visible(session, user, number):
+        number = None
     found = _ticket_for(session, user, number, action)
     if isinstance(found, Reply):
         found.slots["may_proceed"] = False
@@ -139,7 +147,27 @@ def check_change(session: Session, sender: str, number: Optional[str], action: s
         except NotFoundError as exc:
             return Reply([f"{exc}, so there is nothing to answer. Say \"my escalations\" for yours."],
                          slots={"may_proceed": False})
-    return Reply([], slots={"may_proceed": True, "ticket_number": found.number})
+    return Reply([], slots={"may_proceed": True, "ticket_number": found.number,
+                            "target_ticket": found.number})
+
+
+def _only_candidate(session: Session, user: User, action: str) -> Optional[str]:
+    """The one ticket the user can mean without naming it, if there is exactly one."""
+    if action == "answer":
+        pending = [e.number for e in escalations.list_escalations(session, limit=2)]
+    elif user.role in HELPDESK_ROLES or user.role == "finance_advisor":
+        return None
+    else:
+        pending = [r.number for r in tickets.list_tickets(
+            session, requester_id=user.id, statuses=OPEN_TICKET_STATUSES, limit=2)]
+    return pending[0] if len(pending) == 1 else None
+
+
+def _visible(session: Session, user: User, number: str) -> bool:
+    try:
+        return may_see_ticket(user, tickets.get_ticket(session, number))
+    except NotFoundError:
+        return False
 
 
 def _candidates(session: Session, user: User, action: str) -> List[Button]:
@@ -221,7 +249,7 @@ def comment(session: Session, sender: str, number: Optional[str], body: Optional
     user = find_user(session, sender)
     if user is None:
         return Reply([ACCESS_HELP])
-    found = _ticket_for(session, user, number, "comment on")
+    found = _ticket_for(session, user, number, "comment")
     if isinstance(found, Reply):
         return found
     if not body:

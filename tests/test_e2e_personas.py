@@ -40,6 +40,9 @@ def test_helpdesk_takes_and_resolves_a_ticket_and_the_requester_hears(servers) -
 
     asked = texts(servers.say(hana, f"resolve {number}"))
     assert "What was done to resolve" in asked and number in asked
+    # A status question in the middle is answered, and the form stays on the same ticket.
+    detour = texts(servers.say(hana, "status of CLS-000001"))
+    assert "October AR ageing job failed" in detour and f"What was done to resolve {number}" in detour
     done = texts(servers.say(hana, "customer confirmed the price, SO-1042 re-approved and posted"))
     assert f"{number} is resolved" in done
 

@@ -145,13 +145,16 @@ def test_resolve_stores_the_note_and_status_shows_it(demo_session) -> None:
 def test_check_change_refuses_before_asking_for_a_note(demo_session) -> None:
     number = mei_ticket(demo_session)
     assert helpdesk.check_change(demo_session, "u-hana", number, "resolve").slots == {
-        "may_proceed": True, "ticket_number": number}
+        "may_proceed": True, "ticket_number": number, "target_ticket": number}
     refused = helpdesk.check_change(demo_session, "u-mei", number, "resolve")
     assert refused.slots["may_proceed"] is False and "Only the helpdesk" in text(refused)
     assert helpdesk.check_change(demo_session, "u-mei", number, "comment").slots["may_proceed"] is True
     assert helpdesk.check_change(demo_session, "u-sam", number, "comment").slots["may_proceed"] is False
+    # Without a number, her one open ticket is meant; with two, she is asked which.
+    assert helpdesk.check_change(demo_session, "u-mei", None, "comment").slots["target_ticket"] == number
+    other = assistant.open_ticket(demo_session, "u-mei", None, "payroll too", "u-mei:9").slots["ticket_number"]
     which = helpdesk.check_change(demo_session, "u-mei", None, "comment")
-    assert "Which ticket?" in text(which) and [b.title for b in which.buttons] == [number]
+    assert "Which ticket?" in text(which) and {b.title for b in which.buttons} == {number, other}
     # Nothing escalated yet: an advisor has nothing to answer.
     assert helpdesk.check_change(demo_session, "u-omar", number, "answer").slots["may_proceed"] is False
     assert helpdesk.check_change(demo_session, "u-hana", number, "answer").slots["may_proceed"] is False
@@ -223,3 +226,21 @@ def test_notifications_render_short(demo_session) -> None:
     assert notifications.render([]) is None
     many = notifications.render([f"update {i}" for i in range(5)])
     assert many.count("🔔") == notifications.SHOWN_PER_REPLY and "2 more updates" in many
+
+
+def test_a_remembered_ticket_number_gives_way_to_the_users_own_ticket(demo_session) -> None:
+    mine = mei_ticket(demo_session)
+    sams = assistant.open_ticket(demo_session, "u-sam", None, None, "u-sam:1").slots["ticket_number"]
+    # Mei last heard about Sam's ticket (e.g. a refused status question), then says "add a
+    # comment to my ticket": her one open ticket is meant, not a refusal.
+    guessed = helpdesk.check_change(demo_session, "u-mei", sams, "comment", from_context=True)
+    assert guessed.slots["target_ticket"] == mine
+    typed = helpdesk.check_change(demo_session, "u-mei", sams, "comment")
+    assert typed.slots["may_proceed"] is False and "isn't yours, so I can't comment on it" in text(typed)
+
+
+def test_helpdesk_my_tickets_are_the_ones_they_work_on(demo_session) -> None:
+    number = mei_ticket(demo_session)
+    assert "No open close tickets (yours)" in text(assistant.my_tickets(demo_session, "u-hana"))
+    helpdesk.assign(demo_session, "u-hana", number)
+    assert number in text(assistant.my_tickets(demo_session, "u-hana"))
