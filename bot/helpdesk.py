@@ -285,6 +285,9 @@ def ask_note(session: Session, sender: str, number: Optional[str], action: str) 
             ticket = tickets.get_ticket(session, resolve_ticket_number(number))
         except NotFoundError:
             ticket = None
+    if ticket is not None:
+        audit.record(session, sender, "ticket_read", ticket.company_id,
+                     {"number": ticket.number, "for": action})
     about = (f"{ticket.number} ({ticket.company_id} {ticket.period or ''}: "
              f"{tickets.shorten(tickets.topic(ticket.summary, ticket.company_id, ticket.period), 80)})"
              if ticket else "this ticket")

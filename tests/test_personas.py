@@ -208,7 +208,8 @@ def test_advisor_lists_answers_and_the_answer_reaches_the_requester(demo_session
     ticket = tickets.get_ticket(demo_session, number)
     assert ticket.comments[-1].body == "Finance advisor answer: Book it to 6603 bank charges."
     assert "No escalations are waiting" in text(advisors.my_escalations(demo_session, "u-omar"))
-    assert {"escalations_list", "transcript_read", "escalation_answer"} <= set(audited(demo_session, "u-omar"))
+    assert {"escalations_list", "ticket_read", "transcript_read", "escalation_answer"} <= set(
+        audited(demo_session, "u-omar"))
 
 
 def test_only_advisors_list_and_answer_escalations(demo_session) -> None:
