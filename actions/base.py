@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot import notifications
 from bot.assistant import Reply
 from bot.config import action_timeout_seconds
 from bot.db import session_scope
@@ -29,9 +30,11 @@ TIMEOUT_APOLOGY = (
 )
 
 
-def in_session(fn: Callable[..., Reply], *args: Any) -> Reply:
+def in_session(fn: Callable[..., Reply], sender: str, *args: Any) -> Reply:
+    """Run ``fn(session, sender, ...)`` in one transaction, the sender's pending notifications
+    (ticket changes by others) in front of its reply: delivered at their next message."""
     with session_scope() as session:
-        return fn(session, *args)
+        return notifications.deliver(session, sender, fn(session, sender, *args))
 
 
 class ServiceAction(Action, abc.ABC):

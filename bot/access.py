@@ -54,3 +54,33 @@ def require_company_access(user: User, company_id: str) -> None:
         f"You can only look at company {user.company_id}. For {company_id}, ask its "
         "accountants or the helpdesk."
     )
+
+
+#: Who works the ticket queue: see it, assign, change status, resolve.
+HELPDESK_ROLES = ("helpdesk", "admin")
+#: Who answers escalations to the finance advisors.
+ADVISOR_ROLES = ("finance_advisor",)
+
+QUEUE_REFUSAL = (
+    "The ticket queue is for the helpdesk, so I can't show it to you. Your own tickets: say "
+    "\"my tickets\"; for anything else, the helpdesk can help."
+)
+CHANGE_REFUSAL = (
+    "Only the helpdesk can {what} tickets. You can add a comment to your own ticket, or ask "
+    "the helpdesk to do it."
+)
+ADVISOR_REFUSAL = (
+    "Only finance advisors {what}. To reach one, say \"escalate to a finance advisor\" and "
+    "I'll hand them your case."
+)
+
+
+def require_helpdesk(user: User, what: str) -> None:
+    """Queue work is the helpdesk's (and admins'); the message says who else can help."""
+    if user.role not in HELPDESK_ROLES:
+        raise PermissionDenied(CHANGE_REFUSAL.format(what=what))
+
+
+def require_advisor(user: User, what: str) -> None:
+    if user.role not in ADVISOR_ROLES:
+        raise PermissionDenied(ADVISOR_REFUSAL.format(what=what))

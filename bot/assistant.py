@@ -17,6 +17,7 @@ from bot import audit, tickets
 from bot.access import (
     ACCESS_HELP,
     CROSS_COMPANY_ROLES,
+    HELPDESK_ROLES,
     find_user,
     may_see_ticket,
     require_company_access,
@@ -36,7 +37,7 @@ from bot.nlp.normalize import (
     resolve_period,
     resolve_ticket_number,
 )
-from bot.vocabulary import MODULE_LABELS, OPEN_TICKET_STATUSES
+from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES
 
 SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
 
@@ -399,7 +400,10 @@ def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply
     assignee = ticket.assignee_id or "nobody yet"
     text = (f"{ticket.number}: {ticket.status.replace('_', ' ')} · priority {ticket.priority} · "
             f"assigned to {assignee}\n{ticket.summary}")
-    if ticket.comments:
+    resolution = tickets.latest_resolution(session, ticket) if ticket.status in DONE_TICKET_STATUSES else None
+    if resolution is not None:
+        text += f"\nResolution ({resolution.resolved_by}): {resolution.note}"
+    elif ticket.comments:
         last = ticket.comments[-1]
         text += f"\nLatest note ({last.author_id or 'system'}): {last.body}"
     return Reply([text], slots={"ticket_number": ticket.number})
@@ -409,12 +413,17 @@ def my_tickets(session: Session, sender: str) -> Reply:
     user = find_user(session, sender)
     if user is None:
         return Reply([ACCESS_HELP])
+    if user.role in HELPDESK_ROLES:
+        # For the helpdesk, "my tickets" are the ones they work on, not ones they raised.
+        from bot.helpdesk import queue
+
+        return queue(session, sender, "mine")
     rows = tickets.list_tickets(session, requester_id=user.id, limit=10)
     audit.record(session, sender, "tickets_list", user.company_id, {"count": len(rows)})
     if not rows:
         return Reply(["You have no tickets. If a close is stuck, tell me and I'll look."])
     lines = [f"• {r.number} [{r.status.replace('_', ' ')}, P{r.priority}] {r.company} "
-             f"{r.period or ''}: {_short(r.summary, 90)}" for r in rows]
+             f"{r.period or ''}: {_short(tickets.topic(r.summary, r.company, r.period), 90)}" for r in rows]
     open_count = sum(r.status in OPEN_TICKET_STATUSES for r in rows)
     return Reply([f"Your tickets ({open_count} open):\n" + "\n".join(lines)])
 

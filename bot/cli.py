@@ -3,7 +3,7 @@
 import json
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import click
 
@@ -97,17 +97,93 @@ def tickets() -> None:
 
 @tickets.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
-def tickets_list(as_json: bool) -> None:
+@click.option("--open", "open_only", is_flag=True, help="Only new, in progress and waiting tickets.")
+@click.option("--unassigned", is_flag=True, help="Only tickets nobody has picked up.")
+@click.option("--assignee", default=None, help="Only tickets assigned to this user id.")
+@click.option("--company", default=None, help="Only this company's tickets.")
+def tickets_list(
+    as_json: bool, open_only: bool, unassigned: bool, assignee: Optional[str], company: Optional[str]
+) -> None:
     """List tickets, most urgent first."""
     from bot.db import session_scope
     from bot.tickets import list_tickets, render_ticket_table
+    from bot.vocabulary import OPEN_TICKET_STATUSES
 
     with session_scope() as session:
-        rows = list_tickets(session)
+        rows = list_tickets(
+            session, company_id=company, statuses=OPEN_TICKET_STATUSES if open_only else None,
+            assignee_id=assignee, unassigned=unassigned,
+        )
     if as_json:
         click.echo(json.dumps([t.to_dict() for t in rows], ensure_ascii=False, indent=2))
     else:
         click.echo(render_ticket_table(rows))
+
+
+_ACTOR = click.option("--as", "actor", default=None,
+                      help="User id recorded as making the change (audit log, requester's notice).")
+
+
+def _change_ticket(change: Callable[..., Any], *args: Any) -> None:
+    """Run one ticket change in a transaction; unknown ticket or user exits 2, a bad value 1."""
+    from bot.db import session_scope
+
+    try:
+        with session_scope() as session:
+            ticket = change(session, *args)
+            line = f"{ticket.number}: {ticket.status}, assigned to {ticket.assignee_id or 'nobody'}"
+    except ClosebotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except ValueError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(line)
+
+
+@tickets.command("assign")
+@click.argument("number")
+@click.argument("user_id")
+@_ACTOR
+def tickets_assign(number: str, user_id: str, actor: Optional[str]) -> None:
+    """Assign ticket NUMBER to USER_ID; the requester is told at their next message."""
+    from bot.tickets import assign
+
+    _change_ticket(assign, number, user_id, actor)
+
+
+@tickets.command("status")
+@click.argument("number")
+@click.argument("status", type=click.Choice(["new", "in_progress", "waiting"]))
+@_ACTOR
+def tickets_status(number: str, status: str, actor: Optional[str]) -> None:
+    """Set ticket NUMBER's STATUS (resolve with 'tickets resolve', which needs a note)."""
+    from bot.tickets import update_status
+
+    _change_ticket(update_status, number, status, actor)
+
+
+@tickets.command("comment")
+@click.argument("number")
+@click.argument("body")
+@_ACTOR
+def tickets_comment(number: str, body: str, actor: Optional[str]) -> None:
+    """Add the comment BODY to ticket NUMBER."""
+    from bot.tickets import add_comment
+
+    _change_ticket(add_comment, number, body, actor)
+
+
+@tickets.command("resolve")
+@click.argument("number")
+@click.argument("note")
+@click.option("--close", "close", is_flag=True, help="Close rather than resolve.")
+@_ACTOR
+def tickets_resolve(number: str, note: str, close: bool, actor: Optional[str]) -> None:
+    """Resolve ticket NUMBER with a NOTE saying what was done (kept, and sent to the requester)."""
+    from bot.tickets import resolve
+
+    _change_ticket(resolve, number, note, actor, "closed" if close else "resolved")
 
 
 @main.command()

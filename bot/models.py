@@ -174,6 +174,67 @@ class TicketComment(Base):
     ticket = relationship("Ticket", back_populates="comments")
 
 
+class TicketResolution(Base):
+    """How a ticket was resolved: the helpdesk's note, kept apart from the running comments.
+
+    A table of its own rather than columns on ``tickets``, so databases made before it
+    gain it through ``create_all`` without a migration.
+    """
+
+    __tablename__ = "ticket_resolutions"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(ForeignKey("tickets.id"), index=True)
+    resolved_by = Column(String(64))
+    note = Column(Text)
+    status = Column(String(16))  # resolved | closed
+    resolved_at = Column(UTCDateTime, default=utcnow)
+
+
+class Escalation(Base):
+    """A ticket handed to a support group (today: finance advisors) with the conversation.
+
+    One row per ticket and group: escalating again refreshes the transcript and diagnosis
+    instead of adding a second row. ``answer`` is empty until an advisor answers.
+    """
+
+    __tablename__ = "escalations"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "group_role"),
+        Index("ix_escalations_queue", "group_role", "answered_at"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(ForeignKey("tickets.id"))
+    group_role = Column(String(32))
+    escalated_by = Column(String(64))
+    escalated_at = Column(UTCDateTime, default=utcnow)
+    note = Column(Text, nullable=True)
+    diagnosis = Column(JSON, nullable=True)
+    # [{"at": ISO time, "who": "user"|"bot", "text": str}, ...], bounded (bot.transcript).
+    transcript = Column(JSON, nullable=True)
+    answer = Column(Text, nullable=True)
+    answered_by = Column(String(64), nullable=True)
+    answered_at = Column(UTCDateTime, nullable=True)
+
+    ticket = relationship("Ticket")
+
+
+class Notification(Base):
+    """A message for one user about a change to their ticket, shown at their next turn."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "user_id", "delivered_at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    # Plain strings: a notification outlives nothing it points to, and must not block deletes.
+    user_id = Column(String(64))
+    ticket_number = Column(String(32), nullable=True)
+    body = Column(Text)
+    created_at = Column(UTCDateTime, default=utcnow)
+    delivered_at = Column(UTCDateTime, nullable=True)
+
+
 class AuditEntry(Base):
     """What the assistant did for whom: every data access and every change."""
 
@@ -213,6 +274,9 @@ class OwnerNotification(Base):
 
 SCENARIO_TABLES = (
     OwnerNotification,
+    Notification,
+    Escalation,
+    TicketResolution,
     TicketComment,
     Ticket,
     Reconciliation,

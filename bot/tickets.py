@@ -1,4 +1,8 @@
-"""Close tickets: create (idempotently), read, list, update status, comment."""
+"""Close tickets: create (idempotently), read, list, assign, update status, comment, resolve.
+
+Every change is audited and, when someone other than the requester made it, queued as a
+notification for the requester (bot.notifications).
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -8,11 +12,17 @@ from sqlalchemy import case, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, notifications
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import NotFoundError
-from bot.models import Company, Ticket, TicketComment
-from bot.vocabulary import OPEN_TICKET_STATUSES, TICKET_CATEGORIES, TICKET_STATUSES
+from bot.models import Company, Ticket, TicketComment, TicketResolution, User
+from bot.nlp.normalize import resolve_ticket_number
+from bot.vocabulary import (
+    DONE_TICKET_STATUSES,
+    OPEN_TICKET_STATUSES,
+    TICKET_CATEGORIES,
+    TICKET_STATUSES,
+)
 
 NUMBER_PREFIX = "CLS-"
 SEVERITY_PRIORITY = {"critical": 1, "high": 2, "medium": 3, "low": 4}
@@ -183,6 +193,8 @@ def create_ticket(
 
 
 def get_ticket(session: Session, number: str) -> Ticket:
+    """The ticket as typed: "CLS-000002", "cls-2" and "#CLS2" name the same one."""
+    number = resolve_ticket_number(number)
     ticket = session.scalar(select(Ticket).where(func.upper(Ticket.number) == number.upper()))
     if ticket is None:
         raise NotFoundError(f"no ticket {number}")
@@ -195,8 +207,14 @@ def list_tickets(
     company_id: Optional[str] = None,
     statuses: Optional[Sequence[str]] = None,
     limit: Optional[int] = None,
+    assignee_id: Optional[str] = None,
+    unassigned: bool = False,
 ) -> List[TicketView]:
-    """Tickets ordered for triage: open before done, then by close deadline, then priority."""
+    """Tickets ordered for triage: open before done, then by close deadline, then priority.
+
+    Filters combine: ``assignee_id`` keeps one person's tickets, ``unassigned`` the ones
+    nobody has picked up yet.
+    """
     open_first = case((Ticket.status.in_(OPEN_TICKET_STATUSES), 0), else_=1)
     stmt = (
         select(Ticket)
@@ -215,6 +233,10 @@ def list_tickets(
         stmt = stmt.where(Ticket.company_id == company_id)
     if statuses:
         stmt = stmt.where(Ticket.status.in_(list(statuses)))
+    if assignee_id:
+        stmt = stmt.where(Ticket.assignee_id == assignee_id)
+    if unassigned:
+        stmt = stmt.where(Ticket.assignee_id.is_(None))
     if limit:
         stmt = stmt.limit(limit)
     return [view(t) for t in session.scalars(stmt)]
@@ -229,15 +251,87 @@ def update_status(session: Session, number: str, status: str, actor: Optional[st
     ticket.updated_at = datetime.now(timezone.utc)
     audit.record(session, actor, "ticket_status", ticket.company_id,
                  {"number": ticket.number, "from": old, "to": status})
+    if old != status:
+        notifications.notify_requester(
+            session, ticket, actor,
+            f"{ticket.number} is now {status.replace('_', ' ')} ({display_name(session, actor)}).",
+        )
     return ticket
 
 
-def add_comment(session: Session, number: str, body: str, author_id: Optional[str]) -> Ticket:
+def add_comment(
+    session: Session, number: str, body: str, author_id: Optional[str], notify: bool = True
+) -> Ticket:
     ticket = get_ticket(session, number)
     ticket.comments.append(TicketComment(author_id=author_id, body=body))
     ticket.updated_at = datetime.now(timezone.utc)
     audit.record(session, author_id, "ticket_comment", ticket.company_id, {"number": ticket.number})
+    if notify:
+        notifications.notify_requester(
+            session, ticket, author_id,
+            f"{_capitalised(display_name(session, author_id))} commented on {ticket.number}: {shorten(body, 200)}",
+        )
     return ticket
+
+
+def assign(session: Session, number: str, assignee_id: str, actor: Optional[str]) -> Ticket:
+    """Give the ticket to someone; a new ticket moves to in progress once someone owns it."""
+    ticket = get_ticket(session, number)
+    if session.get(User, assignee_id) is None:
+        raise NotFoundError(f"no user {assignee_id!r} in the directory")
+    old = ticket.assignee_id
+    ticket.assignee_id = assignee_id
+    if ticket.status == "new":
+        ticket.status = "in_progress"
+    ticket.updated_at = datetime.now(timezone.utc)
+    audit.record(session, actor, "ticket_assign", ticket.company_id,
+                 {"number": ticket.number, "from": old, "to": assignee_id})
+    if old != assignee_id:
+        notifications.notify_requester(
+            session, ticket, actor,
+            f"{display_name(session, assignee_id)} is now handling {ticket.number}.",
+        )
+    return ticket
+
+
+def resolve(
+    session: Session, number: str, note: str, actor: Optional[str], status: str = "resolved"
+) -> Ticket:
+    """Resolve (or close) a ticket with a note saying what was done; the note is kept."""
+    if status not in DONE_TICKET_STATUSES:
+        raise ValueError(f"a ticket is resolved with one of {', '.join(DONE_TICKET_STATUSES)}")
+    note = (note or "").strip()
+    if not note:
+        raise ValueError("a resolution note is required")
+    ticket = get_ticket(session, number)
+    old = ticket.status
+    ticket.status = status
+    ticket.updated_at = datetime.now(timezone.utc)
+    session.add(TicketResolution(ticket_id=ticket.id, resolved_by=actor, note=note, status=status))
+    audit.record(session, actor, "ticket_resolve", ticket.company_id,
+                 {"number": ticket.number, "from": old, "to": status})
+    notifications.notify_requester(
+        session, ticket, actor,
+        f"✅ {ticket.number} is {status} by {display_name(session, actor)}: {shorten(note, 200)}",
+    )
+    return ticket
+
+
+def latest_resolution(session: Session, ticket: Ticket) -> Optional[TicketResolution]:
+    return session.scalar(
+        select(TicketResolution)
+        .where(TicketResolution.ticket_id == ticket.id)
+        .order_by(TicketResolution.id.desc())
+        .limit(1)
+    )
+
+
+def display_name(session: Session, user_id: Optional[str]) -> str:
+    """A person's name for messages ("Hana Kim"), their id if unknown, "the helpdesk" if none."""
+    if not user_id:
+        return "the helpdesk"
+    user = session.get(User, user_id)
+    return user.name if user is not None and user.name else user_id
 
 
 def render_ticket_table(rows: Sequence[TicketView]) -> str:
@@ -247,7 +341,7 @@ def render_ticket_table(rows: Sequence[TicketView]) -> str:
     headers = ("number", "status", "prio", "company", "period", "category", "assignee", "summary")
     lines = [
         (r.number, r.status, str(r.priority), r.company, r.period or "-", r.category,
-         r.assignee or "-", _shorten(r.summary, 60))
+         r.assignee or "-", shorten(r.summary, 60))
         for r in rows
     ]
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
@@ -257,5 +351,19 @@ def render_ticket_table(rows: Sequence[TicketView]) -> str:
     return "\n".join(out)
 
 
-def _shorten(text: str, width: int) -> str:
+def topic(summary: str, company: str, period: Optional[str]) -> str:
+    """A ticket summary without the "C100 2026-11 general_ledger blocked: " the listing already says."""
+    prefix = f"{company} {period or ''}".strip() + " "
+    if not summary.startswith(prefix):
+        return summary
+    rest = summary[len(prefix):]
+    head, sep, tail = rest.partition(" blocked: ")
+    return tail if sep and " " not in head else rest
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"

@@ -54,6 +54,7 @@ COMPONENT_STATUSES = (
 )
 TICKET_STATUSES = ("new", "in_progress", "waiting", "resolved", "closed")
 OPEN_TICKET_STATUSES = ("new", "in_progress", "waiting")
+DONE_TICKET_STATUSES = ("resolved", "closed")
 SEVERITIES = ("critical", "high", "medium", "low")
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 """PERIOD: ``YYYY-MM``, the one definition the scenario schema and the diagnosis share."""

@@ -113,3 +113,35 @@ def test_fix_actions_act_on_the_blocker_in_view(monkeypatch, db_url) -> None:
     assert "Hana Kim (u-hana)" in messages[0]["text"]  # the helpdesk owns an outage
     messages, _ = run(closebot_actions.ActionNotifyOwner(), tracker("u-alex", {**slots, "blocker_index": 0.0}))
     assert "Mei Chen (u-mei)" in messages[0]["text"]  # SO-1042's owner
+
+
+def test_pending_notifications_come_before_the_reply_once(monkeypatch, db_url) -> None:
+    from actions import personas
+    from bot import tickets
+    from bot.db import session_scope
+    from bot.scenario.load import load_file
+    from tests.conftest import DEMO
+
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
+    with session_scope() as s:
+        load_file(s, DEMO)
+        tickets.add_comment(s, "CLS-000001", "ageing job re-run", "u-hana")
+    messages, _ = run(personas.ActionHelpdeskQueue(), tracker("u-alex:2", {}))
+    assert messages[0]["text"] == "🔔 Hana Kim commented on CLS-000001: ageing job re-run"
+    assert "for the helpdesk" in messages[1]["text"]
+    again, _ = run(personas.ActionHelpdeskQueue(), tracker("u-alex", {}))
+    assert len(again) == 1 and "🔔" not in again[0]["text"]
+
+
+def test_form_validation_keeps_only_the_note() -> None:
+    from actions.personas import ValidateResolveForm
+
+    def validate(text: str, requested) -> dict:
+        trk = Tracker("u-hana", {"resolution_note": text, "requested_slot": requested},
+                      {"text": text, "intent": {"name": "resolve_ticket"}}, [], False, None,
+                      {"name": "resolve_form"}, "action_listen")
+        return ValidateResolveForm().validate_resolution_note(text, CollectingDispatcher(), trk, {})
+
+    assert validate("resolve CLS-2: bank file re-sent", None) == {"resolution_note": "bank file re-sent"}
+    assert validate("resolve CLS-2", None) == {"resolution_note": None}
+    assert validate("resolve CLS-2", "resolution_note") == {"resolution_note": "resolve CLS-2"}

@@ -108,3 +108,28 @@ def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) ->
     on_pg, on_sqlite = run(pg_url), run(db_url)
     assert on_pg == on_sqlite
     assert "🆕 New: V-NEW" in on_pg[-2][0] and "📨" in on_pg[-1][0]
+
+
+def test_postgres_runs_the_helpdesk_and_advisor_flow(pg_url) -> None:
+    from bot import advisors, assistant, helpdesk, notifications, tickets
+
+    factory = sessionmaker(bind=get_engine(pg_url), future=True, expire_on_commit=False)
+    with factory() as s:
+        load_file(s, DEMO)
+        s.commit()
+        number = advisors.escalate(s, "u-mei", None, [{"at": "", "who": "user", "text": "help"}],
+                                   "u-mei:1").slots["ticket_number"]
+        assert number in "\n".join(helpdesk.queue(s, "u-hana", "unassigned tickets").texts)
+        assert number in "\n".join(advisors.my_escalations(s, "u-omar").texts)
+        helpdesk.assign(s, "u-hana", number, person_text="li.wei")
+        assert number in "\n".join(helpdesk.queue(s, "u-li", "what's in my queue").texts)
+        advisors.answer(s, "u-omar", number, "Book it to 6603.")
+        helpdesk.resolve(s, "u-li", number, "posted")
+        s.commit()
+    with factory() as s:
+        bodies = notifications.take_pending(s, "u-mei")
+        s.commit()
+        assert [b.split(" ", 1)[0] for b in bodies] == ["Li", "💬", "✅"]
+        assert tickets.get_ticket(s, number).status == "resolved"
+        assert notifications.take_pending(s, "u-mei") == []
+        assert "Resolution (u-li): posted" in "\n".join(assistant.ticket_status(s, "u-mei", number).texts)

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent / "scenarios"
 
 DEMO_COUNTS = {
     "companies": 2,
-    "users": 7,
+    "users": 8,
     "modules": 17,
     "orders": 7,
     "payments": 5,
@@ -57,7 +57,7 @@ def test_demo_loads_with_expected_counts(session):
     counts = load_file(session, DEMO)
     session.commit()
     assert counts == DEMO_COUNTS
-    assert count(session, Company) == 2 and count(session, User) == 7
+    assert count(session, Company) == 2 and count(session, User) == 8
     assert count(session, ModuleState) == 17
     gl = session.scalars(
         select(ModuleState).where(

@@ -87,7 +87,7 @@ def test_base_document_is_valid():
 def test_demo_is_valid():
     data = parse_file(DEMO)
     assert {c["id"] for c in data.companies} == {"C100", "C200"}
-    assert len(data.users) == 7
+    assert len(data.users) == 8
 
 
 def test_valid_yaml_keeps_amounts_exact_and_ids_as_text():

@@ -80,6 +80,10 @@ def test_cjk_characters_are_split(nlp) -> None:
           ("this month", "period")]),
         ("SO-1042 has no price", [("SO-1042", "record_id")]),
         ("May I open a ticket?", []),
+        ("assign CLS-000002 to li.wei", [("CLS-000002", "ticket_number"), ("li.wei", "person")]),
+        ("give cls-2 to u-hana pls", [("cls-2", "ticket_number"), ("u-hana", "person")]),
+        ("CLS-2 -> @hana", [("CLS-2", "ticket_number"), ("@hana", "person")]),
+        ("e.g. the invoice", []),
         ("hey closebot month end stuck again :(", []),
     ],
 )

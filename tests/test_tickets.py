@@ -101,3 +101,39 @@ def test_cli_lists_tickets_as_json(tmp_path) -> None:
     table = subprocess.run([str(BIN / "closebot"), "tickets", "list"], env=env,
                            capture_output=True, text=True, check=True)
     assert "CLS-000001" in table.stdout and "resolved" in table.stdout
+
+
+def test_cli_changes_tickets_and_notifies_the_requester(tmp_path) -> None:
+    env = {**os.environ, "CLOSEBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def closebot(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "closebot"), *args], env=env, capture_output=True, text=True)
+
+    closebot("scenario", "load", str(DEMO))
+    assert closebot("tickets", "status", "CLS-000001", "waiting", "--as", "u-li").returncode == 0
+    out = closebot("tickets", "assign", "cls-1", "u-li", "--as", "u-li")
+    assert out.stdout.strip() == "CLS-000001: waiting, assigned to u-li"
+    assert closebot("tickets", "comment", "CLS-000001", "re-running the job").returncode == 0
+    assert closebot("tickets", "assign", "CLS-000001", "u-nobody").returncode == 2
+    assert closebot("tickets", "assign", "CLS-999999", "u-li").returncode == 2
+    assert closebot("tickets", "resolve", "CLS-000001", "  ").returncode == 1
+    out = closebot("tickets", "resolve", "CLS-000001", "job re-run, ageing correct", "--close", "--as", "u-li")
+    assert out.returncode == 0 and "closed" in out.stdout
+    rows = json.loads(closebot("tickets", "list", "--json", "--assignee", "u-li").stdout)
+    assert [r["number"] for r in rows] == ["CLS-000001"]
+    assert json.loads(closebot("tickets", "list", "--json", "--open").stdout) == []
+
+    from sqlalchemy.orm import sessionmaker
+
+    from bot.db import get_engine
+    from bot.models import Notification
+
+    with sessionmaker(bind=get_engine(env["CLOSEBOT_DATABASE_URL"]), future=True)() as s:
+        bodies = s.scalars(select(Notification.body).where(Notification.user_id == "u-alex")
+                           .order_by(Notification.id)).all()
+    assert bodies == [
+        "CLS-000001 is now waiting (Li Wei).",
+        "Li Wei is now handling CLS-000001.",
+        "The helpdesk commented on CLS-000001: re-running the job",
+        "✅ CLS-000001 is closed by Li Wei: job re-run, ageing correct",
+    ]

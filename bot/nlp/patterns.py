@@ -22,9 +22,10 @@ MODULE = "module"
 COMPANY = "company"
 TICKET_NUMBER = "ticket_number"
 RECORD_ID = "record_id"
+PERSON = "person"
 
 #: The labels the assistant consumes (SpacyEntityExtractor ``dimensions``).
-ASSISTANT_LABELS: Tuple[str, ...] = (PERIOD, MODULE, COMPANY, TICKET_NUMBER)
+ASSISTANT_LABELS: Tuple[str, ...] = (PERIOD, MODULE, COMPANY, TICKET_NUMBER, PERSON)
 
 # --------------------------------------------------------------------------- periods
 
@@ -230,6 +231,14 @@ RECORD_REGEX = (
 )
 
 
+#: People as the directory names them: user ids ("u-hana"), email local parts ("li.wei"),
+#: Slack mentions ("@hana"). Plain names ("Hana Kim") are not patterns (any two capitalised
+#: words would match); bot.nlp.commands reads them from "... to Hana Kim" instead.
+USER_ID_REGEX = r"^u-[a-z][a-z0-9._-]*$"
+DOTTED_NAME_REGEX = r"^[a-z]{2,}\.[a-z]{2,}$"
+MENTION_REGEX = r"^@[a-z][a-z0-9._-]+$"
+
+
 def _month_token_patterns() -> List[Dict[str, Any]]:
     pats: List[Dict[str, Any]] = []
     unambiguous = sorted(
@@ -331,6 +340,9 @@ def token_patterns() -> List[Dict[str, Any]]:
         {"TEXT": {"REGEX": r"^[A-Za-z]{1,4}\d{2,6}:?$"}},
     ]})
     pats.append({"label": RECORD_ID, "pattern": [{"LOWER": {"REGEX": RECORD_REGEX}}]})
+    for regex in (USER_ID_REGEX, DOTTED_NAME_REGEX, MENTION_REGEX):
+        pats.append({"label": PERSON, "pattern": [{"LOWER": {"REGEX": regex}}]})
+    pats.append({"label": PERSON, "pattern": [{"ORTH": "@"}, {"LOWER": {"REGEX": r"^[a-z][a-z0-9._-]+$"}}]})
     pats.append({"label": COMPANY, "pattern": [{"LOWER": {"REGEX": COMPANY_REGEX}}]})
     pats.append({"label": PERIOD, "pattern": [{"TEXT": {"REGEX": ISO_PERIOD_REGEX}}]})
     pats.append({"label": PERIOD, "pattern": [{"TEXT": {"REGEX": MONTH_YEAR_REGEX}}]})

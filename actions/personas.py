@@ -1,0 +1,199 @@
+"""Actions of the helpdesk and finance-advisor flows: slots in, one bot call, render out."""
+
+import abc
+from typing import Any, Dict, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.actions import slot_text, user
+from actions.base import ServiceAction, in_session
+from bot import advisors, helpdesk
+from bot.assistant import Reply
+from bot.nlp.commands import free_text
+from bot.transcript import build_transcript
+
+#: The intent that started a checked change -> what bot.helpdesk.check_change checks.
+CHANGE_OF_INTENT = {
+    "resolve_ticket": "resolve",
+    "comment_ticket": "comment",
+    "answer_escalation": "answer",
+}
+
+
+def message_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
+    """The entity in this very message (not a slot remembered from earlier turns)."""
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+class ActionHelpdeskQueue(ServiceAction):
+    def name(self) -> str:
+        return "action_helpdesk_queue"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(helpdesk.queue, user(tracker), message_text(tracker),
+                          latest_entity(tracker, "company"))
+
+
+class ActionAssignTicket(ServiceAction):
+    def name(self) -> str:
+        return "action_assign_ticket"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(helpdesk.assign, user(tracker), slot_text(tracker, "ticket_number"),
+                          latest_entity(tracker, "person"), message_text(tracker))
+
+
+class ActionUpdateTicketStatus(ServiceAction):
+    def name(self) -> str:
+        return "action_update_ticket_status"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(helpdesk.set_status, user(tracker), slot_text(tracker, "ticket_number"),
+                          message_text(tracker))
+
+
+class ActionCheckTicketChange(ServiceAction):
+    """Before a form asks for a note: is the change allowed, and which ticket? (slot may_proceed)"""
+
+    def name(self) -> str:
+        return "action_check_ticket_change"
+
+    def call(self, tracker: Tracker) -> Reply:
+        change = CHANGE_OF_INTENT.get(tracker.get_intent_of_latest_message() or "", "comment")
+        typed = latest_entity(tracker, "ticket_number")
+        return in_session(helpdesk.check_change, user(tracker),
+                          typed or slot_text(tracker, "ticket_number"), change, typed is None)
+
+
+class ActionResolveTicket(ServiceAction):
+    def name(self) -> str:
+        return "action_resolve_ticket"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(helpdesk.resolve, user(tracker), slot_text(tracker, "target_ticket"),
+                          slot_text(tracker, "resolution_note"))
+
+
+class ActionCommentTicket(ServiceAction):
+    def name(self) -> str:
+        return "action_comment_ticket"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(helpdesk.comment, user(tracker), slot_text(tracker, "target_ticket"),
+                          slot_text(tracker, "comment_text"))
+
+
+class ActionAnswerEscalation(ServiceAction):
+    def name(self) -> str:
+        return "action_answer_escalation"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(advisors.answer, user(tracker), slot_text(tracker, "target_ticket"),
+                          slot_text(tracker, "escalation_answer"))
+
+
+class ActionEscalate(ServiceAction):
+    def name(self) -> str:
+        return "action_escalate"
+
+    def call(self, tracker: Tracker) -> Reply:
+        message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
+        return in_session(
+            advisors.escalate, user(tracker), tracker.get_slot("last_diagnosis"),
+            build_transcript(tracker.events), f"{tracker.sender_id}:{message_id}",
+            latest_entity(tracker, "ticket_number"),
+            slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
+        )
+
+
+class ActionMyEscalations(ServiceAction):
+    def name(self) -> str:
+        return "action_my_escalations"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(advisors.my_escalations, user(tracker))
+
+
+class _AskNote(ServiceAction):
+    """A form's question naming the ticket (an action: see action_ask_ticket_note in the domain)."""
+
+    change = "comment"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(helpdesk.ask_note, user(tracker), slot_text(tracker, "target_ticket"),
+                          self.change)
+
+
+class ActionAskResolutionNote(_AskNote):
+    change = "resolve"
+
+    def name(self) -> str:
+        return "action_ask_resolution_note"
+
+
+class ActionAskCommentText(_AskNote):
+    change = "comment"
+
+    def name(self) -> str:
+        return "action_ask_comment_text"
+
+
+class ActionAskEscalationAnswer(_AskNote):
+    change = "answer"
+
+    def name(self) -> str:
+        return "action_ask_escalation_answer"
+
+
+class _NoteValidation(FormValidationAction):
+    """Keeps only the note of "resolve CLS-2: <note>"; a bare command leaves it for the question."""
+
+    slot = ""
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """validate_<form>; abstract, so the action server does not register this base."""
+
+    def clean(self, value: Any, tracker: Tracker) -> Dict[str, Any]:
+        asked = tracker.get_slot("requested_slot") == self.slot
+        return {self.slot: free_text(str(value) if value else None, asked)}
+
+
+class ValidateResolveForm(_NoteValidation):
+    slot = "resolution_note"
+
+    def name(self) -> str:
+        return "validate_resolve_form"
+
+    def validate_resolution_note(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self.clean(value, tracker)
+
+
+class ValidateCommentForm(_NoteValidation):
+    slot = "comment_text"
+
+    def name(self) -> str:
+        return "validate_comment_form"
+
+    def validate_comment_text(self, value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self.clean(value, tracker)
+
+
+class ValidateAnswerForm(_NoteValidation):
+    slot = "escalation_answer"
+
+    def name(self) -> str:
+        return "validate_answer_form"
+
+    def validate_escalation_answer(self, value: Any, dispatcher: CollectingDispatcher,
+                                   tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
+        return self.clean(value, tracker)

@@ -1,0 +1,130 @@
+"""The finance-advisor persona: escalations from any user, the advisors' list, their answers.
+
+``escalate`` is open to every known user for a close they may see; listing and answering
+are for finance advisors only. Each function audits what it read or changed.
+"""
+
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy.orm import Session
+
+from bot import assistant, audit, escalations, tickets
+from bot.access import ACCESS_HELP, find_user, may_see_ticket, require_advisor, require_company_access
+from bot.assistant import MY_TICKETS, Reply
+from bot.diagnosis.result import Diagnosis
+from bot.directory import display
+from bot.errors import NotFoundError, PermissionDenied
+from bot.helpdesk import intent_button
+from bot.models import User
+from bot.nlp.normalize import resolve_ticket_number
+
+
+def escalate(
+    session: Session,
+    sender: str,
+    last: Optional[Dict[str, Any]],
+    transcript: List[Dict[str, str]],
+    idempotency_key: Optional[str] = None,
+    number: Optional[str] = None,
+    company_text: Optional[str] = None,
+    period_text: Optional[str] = None,
+    module_text: Optional[str] = None,
+) -> Reply:
+    """Hand the user's close (or the named ticket) to the finance advisors with the context."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    ticket = None
+    if number:
+        try:
+            ticket = tickets.get_ticket(session, resolve_ticket_number(number))
+        except NotFoundError:
+            return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."])
+        if not may_see_ticket(user, ticket):
+            audit.record(session, sender, "escalate_refused", ticket.company_id, {"number": ticket.number})
+            return Reply([f"Ticket {ticket.number} isn't yours, so I can't escalate it. "
+                          "Its requester or the helpdesk can."])
+        if not last or last.get("company") != ticket.company_id:
+            last = ticket.diagnosis
+    if not last and ticket is None:
+        first = assistant.diagnose_close(session, sender, company_text, period_text, module_text)
+        last = first.slots.get("last_diagnosis")
+        if not last:
+            return first
+    diagnosis = Diagnosis.from_dict(last) if last else None
+    company_id = ticket.company_id if ticket else diagnosis.company
+    try:
+        require_company_access(user, company_id)
+    except PermissionDenied as exc:
+        audit.record(session, sender, "escalate_refused", company_id, {"reason": str(exc)})
+        return Reply([str(exc)])
+    outcome = escalations.escalate(
+        session, sender, company_id, diagnosis, transcript, ticket=ticket,
+        idempotency_key=idempotency_key,
+    )
+    t = outcome.ticket
+    what = f"{t.company_id} {t.period or ''}".strip()
+    plural = "s" if len(transcript) != 1 else ""
+    attached = f"my diagnosis and our conversation ({len(transcript)} message{plural})"
+    if outcome.created_ticket:
+        text = (f"🧑‍💼 I've opened {t.number} for {what} and escalated it to the finance advisors, "
+                f"with {attached} attached.")
+    elif outcome.already_escalated:
+        text = f"🧑‍💼 {t.number} ({what}) is already with the finance advisors; I've attached {attached}."
+    else:
+        text = (f"🧑‍💼 {t.number} ({what}) is escalated to the finance advisors, now priority "
+                f"{t.priority}, with {attached}.")
+    text += f" Their answer will reach you here; ask \"status of {t.number}\" any time."
+    return Reply([text], [MY_TICKETS], {"ticket_number": t.number})
+
+
+def my_escalations(session: Session, sender: str) -> Reply:
+    """For advisors: unanswered escalations, most urgent first."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    try:
+        require_advisor(user, "have an escalation list")
+    except PermissionDenied as exc:
+        audit.record(session, sender, "escalations_refused", user.company_id, {"role": user.role})
+        return Reply([str(exc)], [MY_TICKETS])
+    rows = escalations.list_escalations(session)
+    audit.record(session, sender, "escalations_list", None, {"count": len(rows)})
+    if not rows:
+        return Reply(["No escalations are waiting for an answer. 🎉"])
+    lines = []
+    for r in rows:
+        requester = session.get(User, r.requester)
+        lines.append(f"• {r.number} P{r.priority} {r.company} {r.period or ''} from "
+                     f"{display(requester, r.requester)}: "
+                     f"{tickets.shorten(tickets.topic(r.summary, r.company, r.period), 80)}")
+    return Reply(
+        [f"Escalations waiting for an answer ({len(rows)}), most urgent first:\n" + "\n".join(lines)],
+        [intent_button(f"Answer {rows[0].number}", "answer_escalation", ticket_number=rows[0].number)],
+        {"ticket_number": rows[0].number},
+    )
+
+
+def answer(session: Session, sender: str, number: Optional[str], text: Optional[str]) -> Reply:
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    try:
+        require_advisor(user, "answer escalations")
+    except PermissionDenied as exc:
+        audit.record(session, sender, "answer_refused", user.company_id, {"role": user.role})
+        return Reply([str(exc)], [MY_TICKETS])
+    if not number:
+        return Reply(["Which escalation? Say e.g. \"answer CLS-000002\", or \"my escalations\"."])
+    if not text:
+        return Reply([f"What is your answer to {number}?"])
+    try:
+        ticket, _ = escalations.answer(session, resolve_ticket_number(number), sender, text)
+    except NotFoundError as exc:
+        return Reply([f"{exc}. Say \"my escalations\" to see yours."])
+    requester = session.get(User, ticket.requester_id)
+    return Reply(
+        [f"💬 Sent to {display(requester, ticket.requester_id)}: they'll see it at their next "
+         f"message, and it's on {ticket.number} as a comment."],
+        slots={"ticket_number": ticket.number, "escalation_answer": None},
+    )

@@ -1,0 +1,322 @@
+"""The helpdesk persona: the close-ticket queue, assigning, status, comments, resolution.
+
+Like bot.assistant, each function takes the asking user's id, checks their role, audits the
+access or change and returns a ``Reply``; requesters hear about changes through
+bot.notifications (written by bot.tickets).
+"""
+
+import json
+from typing import Dict, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit, escalations, tickets
+from bot.access import (
+    ACCESS_HELP,
+    HELPDESK_ROLES,
+    QUEUE_REFUSAL,
+    find_user,
+    may_see_ticket,
+    require_advisor,
+    require_helpdesk,
+)
+from bot.assistant import MY_TICKETS, Button, Reply
+from bot.directory import display, find_people
+from bot.errors import NotFoundError, PermissionDenied
+from bot.models import Company, Ticket, User
+from bot.nlp.commands import assignee_from_text, queue_filter_from_text, status_from_text
+from bot.nlp.normalize import resolve_company, resolve_ticket_number
+from bot.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES
+
+QUEUE_SIZE = 8
+QUEUE = Button("Ticket queue", "/helpdesk_queue")
+
+
+def intent_button(title: str, intent: str, **entities: str) -> Button:
+    """A button that sends ``intent`` with entities, bypassing NLU: '/assign_ticket{...}'."""
+    return Button(title, f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}")
+
+
+def queue(
+    session: Session, sender: str, message: Optional[str] = None, company_text: Optional[str] = None
+) -> Reply:
+    """Open close tickets, most urgent first (deadline, then priority); filters from the message."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    if user.role not in HELPDESK_ROLES:
+        audit.record(session, sender, "queue_refused", user.company_id, {"role": user.role})
+        return Reply([QUEUE_REFUSAL], [MY_TICKETS])
+    wanted = queue_filter_from_text(message)
+    company_id = resolve_company(company_text) if company_text else None
+    rows = tickets.list_tickets(
+        session, company_id=company_id, statuses=OPEN_TICKET_STATUSES, limit=QUEUE_SIZE,
+        assignee_id=user.id if wanted.mine else None, unassigned=wanted.unassigned,
+    )
+    scope = [w for w, on in (("unassigned", wanted.unassigned), ("yours", wanted.mine)) if on]
+    if company_id:
+        scope.append(company_id)
+    audit.record(session, sender, "ticket_queue", company_id,
+                 {"count": len(rows), "filters": scope})
+    label = f" ({', '.join(scope)})" if scope else ""
+    if not rows:
+        return Reply([f"No open close tickets{label}. 🎉"])
+    deadlines = _deadlines(session, {r.company for r in rows})
+    lines = [
+        f"• {r.number} P{r.priority} {r.company} {r.period or ''} (due {deadlines.get(r.company, '-')}) "
+        f"{r.status.replace('_', ' ')}, {r.assignee or 'unassigned'}: "
+        f"{tickets.shorten(tickets.topic(r.summary, r.company, r.period), 70)}"
+        for r in rows
+    ]
+    more = f"\nShowing the first {QUEUE_SIZE}." if len(rows) == QUEUE_SIZE else ""
+    top = next((r for r in rows if r.assignee is None), None)
+    buttons = [intent_button(f"Take {top.number}", "assign_ticket", ticket_number=top.number)] if top else []
+    return Reply([f"Open close tickets{label}, most urgent first:\n" + "\n".join(lines) + more],
+                 buttons, {"ticket_number": rows[0].number})
+
+
+def _deadlines(session: Session, company_ids: set) -> Dict[str, str]:
+    rows = session.execute(
+        select(Company.id, Company.close_deadline).where(Company.id.in_(sorted(company_ids)))
+    )
+    return {cid: d.strftime("%m-%d %H:%M UTC") for cid, d in rows if d is not None}
+
+
+def _ticket_for(session: Session, user: User, number: Optional[str], action: str):
+    """The ticket a command names, or a Reply saying what is missing or refused."""
+    verb = "comment on" if action == "comment" else action
+    if not number:
+        return Reply([f"Which ticket? Say e.g. \"{verb} CLS-000002\"."],
+                     [QUEUE] if user.role in HELPDESK_ROLES else [MY_TICKETS])
+    try:
+        ticket = tickets.get_ticket(session, resolve_ticket_number(number))
+    except NotFoundError:
+        return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."], [QUEUE])
+    if not may_see_ticket(user, ticket):
+        audit.record(session, user.id, "ticket_refused", ticket.company_id,
+                     {"number": ticket.number, "action": action})
+        return Reply([f"Ticket {ticket.number} isn't yours, so I can't {verb} it. "
+                      "Its requester or the helpdesk can."])
+    return ticket
+
+
+def _refuse(session: Session, user: User, ticket: Optional[Ticket], action: str, exc: PermissionDenied) -> Reply:
+    audit.record(session, user.id, f"{action}_refused", ticket.company_id if ticket else user.company_id,
+                 {"number": ticket.number if ticket else None, "role": user.role})
+    return Reply([str(exc)], [MY_TICKETS])
+
+
+def check_change(
+    session: Session, sender: str, number: Optional[str], action: str, from_context: bool = False
+) -> Reply:
+    """Before asking for a note: may this user ``action`` (resolve, comment, answer) that ticket?
+
+    The reply's ``may_proceed`` slot says whether the form should start, and
+    ``target_ticket`` which ticket the form is about (fixed now, so a status question in the
+    middle of the form cannot change it). A refusal or a missing ticket is said now, not after
+    the user has typed their note. ``from_context``: the number was remembered from an earlier
+    turn, not typed now, so the user's own single open ticket (or an advisor's single pending
+    escalation) is a better guess, and a ticket they may not see is a question, not a refusal.
+    """
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP], slots={"may_proceed": False})
+    try:
+        if action == "resolve":
+            require_helpdesk(user, "resolve")
+        elif action == "answer":
+            require_advisor(user, "answer escalations")
+    except PermissionDenied as exc:
+        reply = _refuse(session, user, None, action, exc)
+        reply.slots["may_proceed"] = False
+        return reply
+    if number is None or from_context:
+        number = _only_candidate(session, user, action) or number
+    if number and from_context and not _visible(session, user, number):
+        number = None
+    found = _ticket_for(session, user, number, action)
+    if isinstance(found, Reply):
+        found.slots["may_proceed"] = False
+        if not number:
+            found.buttons = _candidates(session, user, action)
+        return found
+    if action == "answer":
+        try:
+            escalations.get_escalation(session, found.number)
+        except NotFoundError as exc:
+            return Reply([f"{exc}, so there is nothing to answer. Say \"my escalations\" for yours."],
+                         slots={"may_proceed": False})
+    return Reply([], slots={"may_proceed": True, "ticket_number": found.number,
+                            "target_ticket": found.number})
+
+
+def _only_candidate(session: Session, user: User, action: str) -> Optional[str]:
+    """The one ticket the user can mean without naming it, if there is exactly one."""
+    if action == "answer":
+        pending = [e.number for e in escalations.list_escalations(session, limit=2)]
+    elif user.role in HELPDESK_ROLES or user.role == "finance_advisor":
+        return None
+    else:
+        pending = [r.number for r in tickets.list_tickets(
+            session, requester_id=user.id, statuses=OPEN_TICKET_STATUSES, limit=2)]
+    return pending[0] if len(pending) == 1 else None
+
+
+def _visible(session: Session, user: User, number: str) -> bool:
+    try:
+        return may_see_ticket(user, tickets.get_ticket(session, number))
+    except NotFoundError:
+        return False
+
+
+def _candidates(session: Session, user: User, action: str) -> List[Button]:
+    """Buttons for the tickets the user most likely means (a clarifying question, not a guess)."""
+    intent = {"resolve": "resolve_ticket", "answer": "answer_escalation"}.get(action, "comment_ticket")
+    if action == "answer":
+        numbers = [e.number for e in escalations.list_escalations(session, limit=3)]
+    elif user.role in HELPDESK_ROLES:
+        numbers = [r.number for r in tickets.list_tickets(
+            session, statuses=OPEN_TICKET_STATUSES, assignee_id=user.id, limit=3)]
+    else:
+        numbers = [r.number for r in tickets.list_tickets(
+            session, requester_id=user.id, statuses=OPEN_TICKET_STATUSES, limit=3)]
+    return [intent_button(n, intent, ticket_number=n) for n in numbers]
+
+
+def assign(
+    session: Session, sender: str, number: Optional[str], person_text: Optional[str] = None,
+    message: Optional[str] = None,
+) -> Reply:
+    """Assign to the named person (id, name or email), or to the asking user by default."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    try:
+        require_helpdesk(user, "assign")
+    except PermissionDenied as exc:
+        return _refuse(session, user, None, "assign", exc)
+    found = _ticket_for(session, user, number, "assign")
+    if isinstance(found, Reply):
+        return found
+    who = person_text or assignee_from_text(message) or "me"
+    people = [user] if who.lower() in ("me", "myself") else find_people(session, who)
+    if not people:
+        return Reply([f"I can't find {who!r} in the user directory. Use their user id (e.g. "
+                      "u-hana), full name or email; an administrator adds missing people."])
+    if len(people) > 1:
+        return Reply(
+            [f"{who!r} could be {', '.join(display(p) for p in people[:4])}. Which one?"],
+            [intent_button(p.name, "assign_ticket", ticket_number=found.number, person=p.id)
+             for p in people[:4]],
+        )
+    ticket = tickets.assign(session, found.number, people[0].id, sender)
+    told = _told(session, ticket, sender)
+    return Reply(
+        [f"👤 {ticket.number} is assigned to {display(people[0])}, status "
+         f"{ticket.status.replace('_', ' ')}.{told}"],
+        slots={"ticket_number": ticket.number, "person": None},
+    )
+
+
+def set_status(session: Session, sender: str, number: Optional[str], message: Optional[str]) -> Reply:
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    try:
+        require_helpdesk(user, "change the status of")
+    except PermissionDenied as exc:
+        return _refuse(session, user, None, "status", exc)
+    found = _ticket_for(session, user, number, "update")
+    if isinstance(found, Reply):
+        return found
+    status = status_from_text(message)
+    if status is None:
+        return Reply([f"Which status for {found.number}? New, in progress or waiting; to close it, "
+                      f"say \"resolve {found.number}\" and give a resolution note."],
+                     slots={"ticket_number": found.number})
+    if status in DONE_TICKET_STATUSES:
+        return Reply([f"To mark {found.number} {status} I need a resolution note for the requester: "
+                      f"say \"resolve {found.number}\"."],
+                     [intent_button(f"Resolve {found.number}", "resolve_ticket", ticket_number=found.number)],
+                     {"ticket_number": found.number})
+    ticket = tickets.update_status(session, found.number, status, sender)
+    return Reply([f"{ticket.number} is now {status.replace('_', ' ')}.{_told(session, ticket, sender)}"],
+                 slots={"ticket_number": ticket.number})
+
+
+def comment(session: Session, sender: str, number: Optional[str], body: Optional[str]) -> Reply:
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    found = _ticket_for(session, user, number, "comment")
+    if isinstance(found, Reply):
+        return found
+    if not body:
+        return Reply([f"What should the comment on {found.number} say?"])
+    ticket = tickets.add_comment(session, found.number, body, sender)
+    return Reply([f"📝 Added to {ticket.number}.{_told(session, ticket, sender)}"],
+                 slots={"ticket_number": ticket.number, "comment_text": None})
+
+
+def resolve(session: Session, sender: str, number: Optional[str], note: Optional[str]) -> Reply:
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
+    try:
+        require_helpdesk(user, "resolve")
+    except PermissionDenied as exc:
+        return _refuse(session, user, None, "resolve", exc)
+    found = _ticket_for(session, user, number, "resolve")
+    if isinstance(found, Reply):
+        return found
+    if not note:
+        return Reply([f"What was done to resolve {found.number}? The requester will read it."])
+    ticket = tickets.resolve(session, found.number, note, sender)
+    return Reply([f"✅ {ticket.number} is resolved, with your note stored.{_told(session, ticket, sender)}"],
+                 [QUEUE], {"ticket_number": ticket.number, "resolution_note": None})
+
+
+def ask_note(session: Session, sender: str, number: Optional[str], action: str) -> Reply:
+    """The forms' question, naming the ticket and what it is about."""
+    ticket = None
+    if number:
+        try:
+            ticket = tickets.get_ticket(session, resolve_ticket_number(number))
+        except NotFoundError:
+            ticket = None
+    if ticket is not None:
+        audit.record(session, sender, "ticket_read", ticket.company_id,
+                     {"number": ticket.number, "for": action})
+    about = (f"{ticket.number} ({ticket.company_id} {ticket.period or ''}: "
+             f"{tickets.shorten(tickets.topic(ticket.summary, ticket.company_id, ticket.period), 80)})"
+             if ticket else "this ticket")
+    if action == "resolve":
+        return Reply([f"What was done to resolve {about}? Your note goes to the requester. "
+                      "Say 'cancel' to leave it open."])
+    if action == "answer":
+        return Reply([f"Your answer to {about}? It goes to the requester and onto the ticket. "
+                      "Say 'cancel' to answer later."] + _question_of(session, sender, ticket))
+    return Reply([f"What should the comment on {about} say? Say 'cancel' to drop it."])
+
+
+def _question_of(session: Session, sender: str, ticket: Optional[Ticket]) -> List[str]:
+    """For an advisor: the requester's last words from the escalation transcript."""
+    if ticket is None:
+        return []
+    try:
+        _, escalation = escalations.get_escalation(session, ticket.number)
+    except NotFoundError:
+        return []
+    said = [m["text"] for m in (escalation.transcript or []) if m.get("who") == "user"][-2:]
+    if not said:
+        return []
+    audit.record(session, sender, "transcript_read", ticket.company_id, {"number": ticket.number})
+    return ["They said: " + " / ".join(f"“{tickets.shorten(s, 140)}”" for s in said)]
+
+
+def _told(session: Session, ticket: Ticket, actor: str) -> str:
+    if ticket.requester_id == actor:
+        return ""
+    requester = session.get(User, ticket.requester_id)
+    return f" {requester.name if requester else ticket.requester_id} will see this at their next message."

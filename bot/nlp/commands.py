@@ -1,0 +1,109 @@
+"""Read the free parts of helpdesk and advisor commands: the note, the status, the filter.
+
+"close CLS-2: bank file re-sent" carries its resolution note; "set cls-2 to waiting" a
+status; "unassigned tickets for C200" two queue filters. Pure text functions, so the
+actions stay thin and the rules are tested without Rasa.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+TICKET_REF = re.compile(r"#?\bcls-?\d{1,9}\b", re.IGNORECASE)
+#: What may sit between the ticket and its note: "CLS-2 resolved: ...", "CLS-2 - ...", "CLS-2 with ...".
+_NOTE_LEAD = re.compile(
+    r"^\s*(?:(?:as\s+)?(?:resolved|closed|done|fixed|solved)\b)?\s*[:,;.\-–—]*\s*"
+    r"(?:(?:with\s+)?(?:the\s+)?(?:resolution|note|comment|answer|reply)\b\s*[:\-–—]?\s*)?"
+    r"(?:saying\s+|that\s+|with\s+)?",
+    re.IGNORECASE,
+)
+MIN_NOTE_CHARS = 4
+
+
+def free_text(message: Optional[str], asked: bool) -> Optional[str]:
+    """The note in a command, or the whole answer when we had asked for it; None if absent.
+
+    On the command turn ("resolve CLS-2: re-sent the bank file") the note is what follows a
+    colon or the ticket number; a bare command ("resolve CLS-2") has none, so we ask.
+    """
+    text = (message or "").strip()
+    if not text or text.startswith("/"):
+        return None
+    if not asked:
+        if ":" in text:
+            text = text.split(":", 1)[1]
+        else:
+            ref = TICKET_REF.search(text)
+            if ref is None:
+                return None
+            text = text[ref.end():]
+        text = _NOTE_LEAD.sub("", text, count=1)
+    text = text.strip(" \t\n\"'“”")
+    return text if len(text) >= MIN_NOTE_CHARS else None
+
+
+#: word -> ticket status; longest phrases are tried first.
+_STATUS_WORDS = {
+    "in progress": "in_progress",
+    "in_progress": "in_progress",
+    "working on": "in_progress",
+    "started": "in_progress",
+    "on hold": "waiting",
+    "waiting": "waiting",
+    "pending": "waiting",
+    "blocked": "waiting",
+    "paused": "waiting",
+    "new": "new",
+    "reopen": "new",
+    "re-open": "new",
+    "unassigned": "new",
+    "resolved": "resolved",
+    "fixed": "resolved",
+    "done": "resolved",
+    "closed": "closed",
+    "close": "closed",
+    "处理中": "in_progress",
+    "等待": "waiting",
+    "已解决": "resolved",
+    "关闭": "closed",
+}
+
+
+def status_from_text(message: Optional[str]) -> Optional[str]:
+    """The ticket status a message asks for ("put CLS-2 on hold" -> waiting), else None."""
+    text = TICKET_REF.sub(" ", (message or "").lower())
+    for phrase in sorted(_STATUS_WORDS, key=len, reverse=True):
+        if re.search(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", text):
+            return _STATUS_WORDS[phrase]
+    return None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    unassigned: bool = False
+    mine: bool = False
+
+
+def queue_filter_from_text(message: Optional[str]) -> QueueFilter:
+    """'unassigned' / 'nobody picked up' and 'mine' / 'assigned to me' in a queue request."""
+    text = (message or "").lower()
+    unassigned = bool(re.search(
+        r"unassigned|not assigned|no assignee|nobody (?:has )?(?:picked|taken|owns)|未分配", text
+    ))
+    mine = bool(re.search(r"\bmine\b|\bmy (?:queue|tickets|cases)\b|assigned to me|\bmy own\b|我的", text))
+    return QueueFilter(unassigned=unassigned, mine=mine and not unassigned)
+
+
+ME_WORDS = {"me", "myself", "i", "mine", "我"}
+_ASSIGNEE = re.compile(r"\b(?i:to|for)\s+(@?[\w.\-]+(?:\s+[A-Z][\w\-]*)?)\s*[.!?]*$")
+_POLITE_TAIL = re.compile(r"[\s,]+(?:please|pls|plz|thanks|thx|asap|now)\s*[.!?]*$", re.IGNORECASE)
+
+
+def assignee_from_text(message: Optional[str]) -> Optional[str]:
+    """Who a message assigns to: 'to li.wei', 'to Hana Kim', 'to me'; None when unnamed."""
+    text = _POLITE_TAIL.sub("", TICKET_REF.sub(" ", (message or "").strip()))
+    match = _ASSIGNEE.search(text)
+    if match is None:
+        return None
+    who = match.group(1).strip()
+    return "me" if who.lower() in ME_WORDS else who

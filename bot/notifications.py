@@ -1,0 +1,68 @@
+"""Tell requesters what happened to their tickets, at their next message.
+
+A change (assignment, status, comment, resolution, advisor answer) writes one row per
+recipient; the next reply the assistant builds for that user prepends the pending rows
+and marks them delivered in the same transaction. When nothing is pending this costs one
+indexed query per turn and no extra action server call.
+"""
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, List, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.models import Notification, Ticket
+
+if TYPE_CHECKING:  # bot.assistant is heavier; only its Reply type is needed here
+    from bot.assistant import Reply
+
+#: Notifications shown in full in one reply; the rest are counted, to keep it Slack-sized.
+SHOWN_PER_REPLY = 3
+#: Pending rows read per turn (a user back after a long absence must not cost a scan).
+READ_LIMIT = 50
+
+
+def notify(session: Session, user_id: str, body: str, ticket_number: Optional[str] = None) -> None:
+    session.add(Notification(user_id=user_id, ticket_number=ticket_number, body=body))
+
+
+def notify_requester(session: Session, ticket: Ticket, actor: Optional[str], body: str) -> None:
+    """Queue ``body`` for the ticket's requester, unless they made the change themselves."""
+    if ticket.requester_id and ticket.requester_id != actor:
+        notify(session, ticket.requester_id, body, ticket.number)
+
+
+def take_pending(session: Session, user_id: Optional[str]) -> List[str]:
+    """The user's undelivered notifications, oldest first, now marked delivered."""
+    if not user_id:
+        return []
+    rows = session.scalars(
+        select(Notification)
+        .where(Notification.user_id == user_id, Notification.delivered_at.is_(None))
+        .order_by(Notification.id)
+        .limit(READ_LIMIT)
+    ).all()
+    now = datetime.now(timezone.utc)
+    for row in rows:
+        row.delivered_at = now
+    return [row.body for row in rows]
+
+
+def render(bodies: List[str]) -> Optional[str]:
+    """One message: the first few in full, then a count and where to see the rest."""
+    if not bodies:
+        return None
+    lines = [f"🔔 {body}" for body in bodies[:SHOWN_PER_REPLY]]
+    hidden = len(bodies) - SHOWN_PER_REPLY
+    if hidden > 0:
+        lines.append(f"…and {hidden} more update{'s' if hidden != 1 else ''}: say \"my tickets\".")
+    return "\n".join(lines)
+
+
+def deliver(session: Session, user_id: Optional[str], reply: "Reply") -> "Reply":
+    """Put the user's pending notifications in front of ``reply`` (same transaction)."""
+    text = render(take_pending(session, user_id))
+    if text:
+        reply.texts.insert(0, text)
+    return reply
