@@ -197,3 +197,18 @@ class ValidateAnswerForm(_NoteValidation):
     def validate_escalation_answer(self, value: Any, dispatcher: CollectingDispatcher,
                                    tracker: Tracker, domain: DomainDict) -> Dict[str, Any]:
         return self.clean(value, tracker)
+
+
+def _nothing(session: Any, sender: str) -> Reply:
+    return Reply()
+
+
+class ActionDeliverNotifications(ServiceAction):
+    """Runs before canned answers ("thanks", "ok", help, small talk) so that a requester hears
+    about their ticket at their very next message, whatever it is; says nothing otherwise."""
+
+    def name(self) -> str:
+        return "action_deliver_notifications"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return in_session(_nothing, user(tracker))

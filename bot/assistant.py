@@ -472,10 +472,11 @@ def system_status(session: Session, sender: str) -> Reply:
 def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide] = None) -> List[str]:
     target = MODULE_LABELS.get(result.module, result.module).lower()
     deadline = _deadline_text(company)
+    if result.can_close and result.target_status == "closed":
+        return [f"✅ {result.company} {result.period}: the {target} is already closed; nothing to do."]
     if result.can_close:
-        status = "is already closed" if result.target_status == "closed" else "has nothing blocking it"
-        return [f"✅ {result.company} {result.period}: the {target} {status}. You can run the close "
-                f"now{deadline}."]
+        return [f"✅ {result.company} {result.period}: the {target} has nothing blocking it. You can "
+                f"run the close now{deadline}."]
     roots = result.root_causes
     head = (f"{result.company} can't close the {target} for {result.period}: {len(roots)} root "
             f"cause{'s' if len(roots) != 1 else ''} found{deadline}.")

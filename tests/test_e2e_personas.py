@@ -80,9 +80,12 @@ def test_advisor_answers_an_escalation_and_the_requester_hears(servers) -> None:
     refused = texts(servers.say(hana, f"answer {number}: just close it"))
     assert "Only finance advisors" in refused
 
+    # The requester's very next message hears it, even a canned answer's "thanks".
+    thanks = servers.say(alex, "thanks!")
+    assert thanks[0]["text"].startswith("🔔 💬 Finance advisor Omar Haddad answered")
+    assert "6603" in thanks[0]["text"] and len(thanks) == 2  # then the usual "you're welcome"
     status = servers.say(alex, f"status of {number}")
-    assert status[0]["text"].startswith("🔔 💬 Finance advisor Omar Haddad answered")
-    assert "6603" in texts(status)
+    assert "🔔" not in texts(status) and "6603" in texts(status)  # delivered once, kept on the ticket
 
     factory = sessionmaker(bind=get_engine(servers.db_url), future=True)
     with factory() as s:

@@ -293,6 +293,7 @@ def test_corrections_keep_the_rest_and_resolve_the_other_company(session) -> Non
     # "no, I meant October": same company, other period (closed then)
     october = assistant.diagnose_close(session, "u-acc", "C1", "October")
     assert october.slots["period"] == "2026-10" and "already closed" in text(october)
+    assert "run the close now" not in text(october)  # a closed period has nothing left to run
     # "I meant receivables": same company and period, other module
     ar = assistant.diagnose_close(session, "u-acc", "C1", "November", "receivables")
     assert ar.slots["module"] == "receivables" and ar.slots["company"] == "C1"
