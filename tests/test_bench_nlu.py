@@ -47,6 +47,15 @@ def test_out_of_scope_counts_as_handled_when_it_reaches_the_fallback() -> None:
     assert [e["text"] for e in result["errors"]] == ["lunch", "next"]
 
 
+def test_intents_with_the_same_answer_score_as_one_and_no_others() -> None:
+    examples = [Example("how do we stop this", "prevent"), Example("stop it recurring", "prevent_recurrence"),
+                Example("plan maintenance", "prevent")]
+    predictions = [pred("prevent_recurrence"), pred("prevent"), pred("get_help")]
+    result = score(examples, predictions)
+    assert result["intent_accuracy"] == round(2 / 3, 4)
+    assert [e["text"] for e in result["errors"]] == ["plan maintenance"]
+
+
 def test_entities_score_exact_spans_per_type() -> None:
     examples = [Example("close Nov for C200", "report_blocked_close",
                         [("company", 14, 18), ("period", 6, 9)])]
