@@ -41,3 +41,25 @@ def test_unseen_phrasing_gets_its_topic(parse, text: str, expected: str) -> None
         assert selected["intent_response_key"] == expected
         assert selected["utter_action"] == f"utter_{expected}"
         assert selected["responses"][0]["text"]
+
+
+def test_selector_runs_only_when_a_retrieval_intent_is_likely(parse) -> None:
+    """A diagnosis question skips the selector (the cost) but keeps the shape Rasa checks."""
+    skipped = parse("why can't I close november, GL says 业务系统未结账")
+    assert skipped["intent"]["name"] == "report_blocked_close"
+    assert set(skipped["response_selector"]["all_retrieval_intents"]) == {"prevent", "get_help"}
+    assert "default" not in skipped["response_selector"]
+    picked = parse("how can we automate checking the sub ledgers against the GL")
+    assert picked["response_selector"]["default"]["response"]["intent_response_key"]
+
+
+def test_likeliest_intents_reads_the_ranking() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from rasa_components.retrieval_response_selector import likeliest_intents
+
+    message = Message(data={"intent": {"name": "greet"}, "intent_ranking": [
+        {"name": "greet"}, {"name": "thank"}, {"name": "prevent"}, {"name": "get_help"}]})
+    assert likeliest_intents(message, 3) == ["greet", "greet", "thank", "prevent"]
+    assert "get_help" not in likeliest_intents(message, 3)
+    assert likeliest_intents(Message(data={}), 3) == []
