@@ -76,7 +76,6 @@ def greet(session: Session, sender: str) -> Reply:
         return Reply([f"Hi! {ACCESS_HELP}"])
     first = user.name.split()[0]
     return Reply(
-        owner_notes.take_inbox(session, user.id) +
         [f"Hi {first}! I'm Closebot. Tell me what won't close (e.g. \"I can't close November\") "
          "and I'll find the cause in the business systems."],
         [Button("Why can't I close?", "/report_blocked_close"), MY_TICKETS, STATUS],
@@ -91,7 +90,6 @@ def diagnose_close(
     module_text: Optional[str] = None,
     now: Optional[datetime] = None,
     previous_company: Optional[str] = None,
-    with_inbox: bool = True,
 ) -> Reply:
     """Diagnose a blocked close and explain the first root cause in full.
 
@@ -148,8 +146,7 @@ def diagnose_close(
         "has_blockers": not result.can_close,
     }
     first = _guide(session, result, 0, user.id, now)
-    inbox = owner_notes.take_inbox(session, user.id) if with_inbox else []
-    texts = inbox + render_diagnosis(result, company, first)
+    texts = render_diagnosis(result, company, first)
     if not company_text and user.role in CROSS_COMPANY_ROLES:
         texts.append(f"(I checked your own company {company.id}; name another company id to check it.)")
     return Reply(texts, _diagnosis_buttons(result, 0, first), slots)
@@ -284,7 +281,7 @@ def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
     owner_notes.notify(session, user, result, blocker, others, idempotency_key)
     return Reply(
         [f"📨 Done: I've passed {people_text(others)} a note about {refs} with the fix. They'll see "
-         "it when they next say hi or ask me about the close. Say \"check again\" once it's fixed."],
+         "it with their next message to me. Say \"check again\" once it's fixed."],
         [RECHECK, TICKET],
     )
 
@@ -298,8 +295,7 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
     if not last:
         return diagnose_close(session, sender, now=now)
     before = Diagnosis.from_dict(last)
-    reply = diagnose_close(session, sender, before.company, before.period, before.module, now=now,
-                           with_inbox=False)
+    reply = diagnose_close(session, sender, before.company, before.period, before.module, now=now)
     after_dict = reply.slots.get("last_diagnosis")
     if not after_dict:
         return reply
@@ -317,14 +313,13 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
         lines.append("🆕 New: " + _keys_text(changes.new))
     if not (changes.fixed or changes.new or changes.closed):
         lines.append("Nothing changed since the last check.")
-    inbox = owner_notes.take_inbox(session, user.id)
     if after.can_close:
         lines.append("Nothing blocks any more: you can run the close now.")
-        return Reply(inbox + ["\n".join(lines)], [MY_TICKETS, STATUS], reply.slots)
+        return Reply(["\n".join(lines)], [MY_TICKETS, STATUS], reply.slots)
     lines.append(f"{len(after.root_causes)} root cause{'s' if len(after.root_causes) != 1 else ''} "
                  "left. Say \"next\" to go through them.")
     slots = dict(reply.slots, blocker_index=-1.0)
-    return Reply(inbox + ["\n".join(lines)], [NEXT, TICKET], slots)
+    return Reply(["\n".join(lines)], [NEXT, TICKET], slots)
 
 
 def _keys_text(keys: List["tuple[str, str]"]) -> str:

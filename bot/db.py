@@ -12,10 +12,14 @@ from bot.config import database_url
 from bot.models import Base
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: Optional[str] = None) -> Engine:
+    """The engine for ``url``, or for the configured database (read now, not at first use)."""
+    return _engine_for(url or database_url())
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
     """One pooled engine per URL, with the schema created on first use."""
-    url = url or database_url()
     kwargs = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         # Actions run in worker threads; SQLite must allow that.

@@ -221,7 +221,8 @@ class Escalation(Base):
 
 
 class Notification(Base):
-    """A message for one user about a change to their ticket, shown at their next turn."""
+    """A message for one user, shown in front of their next reply: news of their ticket
+    (assigned, commented, resolved, answered) or a colleague's note about a record they own."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_pending", "user_id", "delivered_at"),)
@@ -233,6 +234,9 @@ class Notification(Base):
     body = Column(Text)
     created_at = Column(UTCDateTime, default=utcnow)
     delivered_at = Column(UTCDateTime, nullable=True)
+    company_id = Column(String(64), nullable=True)
+    # One conversation turn asking twice (a retried action) -> one notification per recipient.
+    idempotency_key = Column(String(200), unique=True, nullable=True)
 
 
 class AuditEntry(Base):
@@ -249,31 +253,7 @@ class AuditEntry(Base):
     # Audit rows outlive scenario reloads, so company is a plain string, not a foreign key.
 
 
-class OwnerNotification(Base):
-    """A note Closebot passes to the owner of blocking records ("please fix SO-1042").
-
-    Shown to the recipient the next time they talk to Closebot (``read_at`` is then set).
-    """
-
-    __tablename__ = "owner_notifications"
-    __table_args__ = (Index("ix_owner_notifications_inbox", "recipient_id", "read_at"),)
-
-    id = Column(Integer, primary_key=True, autoincrement=True)
-    created_at = Column(UTCDateTime, default=utcnow)
-    sender_id = Column(ForeignKey("users.id"))
-    recipient_id = Column(ForeignKey("users.id"))
-    company_id = Column(ForeignKey("companies.id"))
-    period = Column(String(7))
-    kind = Column(String(32))
-    refs = Column(JSON)
-    body = Column(Text)
-    read_at = Column(UTCDateTime, nullable=True)
-    # One conversation turn asking twice (a retried action) -> one note per recipient.
-    idempotency_key = Column(String(200), unique=True, nullable=True)
-
-
 SCENARIO_TABLES = (
-    OwnerNotification,
     Notification,
     Escalation,
     TicketResolution,

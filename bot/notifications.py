@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, List, Optional
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import audit
 from bot.models import Notification, Ticket
 
 if TYPE_CHECKING:  # bot.assistant is heavier; only its Reply type is needed here
@@ -23,8 +25,20 @@ SHOWN_PER_REPLY = 3
 READ_LIMIT = 50
 
 
-def notify(session: Session, user_id: str, body: str, ticket_number: Optional[str] = None) -> None:
-    session.add(Notification(user_id=user_id, ticket_number=ticket_number, body=body))
+def notify(session: Session, user_id: str, body: str, ticket_number: Optional[str] = None,
+           company_id: Optional[str] = None, idempotency_key: Optional[str] = None) -> bool:
+    """Queue ``body`` for ``user_id``. False when the key had queued it already: a retried
+    turn must not tell anyone twice."""
+    if idempotency_key and session.scalar(
+            select(Notification.id).where(Notification.idempotency_key == idempotency_key)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(Notification(user_id=user_id, ticket_number=ticket_number, body=body,
+                                     company_id=company_id, idempotency_key=idempotency_key))
+    except IntegrityError:  # the same turn, retried at the same moment
+        return False
+    return True
 
 
 def notify_requester(session: Session, ticket: Ticket, actor: Optional[str], body: str) -> None:
@@ -46,6 +60,8 @@ def take_pending(session: Session, user_id: Optional[str]) -> List[str]:
     now = datetime.now(timezone.utc)
     for row in rows:
         row.delivered_at = now
+    if rows:
+        audit.record(session, user_id, "notifications_read", None, {"ids": [row.id for row in rows]})
     return [row.body for row in rows]
 
 

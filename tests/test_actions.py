@@ -145,3 +145,14 @@ def test_form_validation_keeps_only_the_note() -> None:
     assert validate("resolve CLS-2: bank file re-sent", None) == {"resolution_note": "bank file re-sent"}
     assert validate("resolve CLS-2", None) == {"resolution_note": None}
     assert validate("resolve CLS-2", "resolution_note") == {"resolution_note": "resolve CLS-2"}
+
+
+def test_the_configured_database_is_read_at_each_use(monkeypatch, tmp_path) -> None:
+    """A changed CLOSEBOT_DATABASE_URL takes effect (an engine cached for the old URL did not)."""
+    from bot.db import get_engine
+
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
+    first = get_engine()
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'b.db'}")
+    assert get_engine() is not first and str(get_engine().url).endswith("b.db")
+    assert get_engine(f"sqlite:///{tmp_path / 'b.db'}") is get_engine()  # still one engine per URL

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import get_engine
-from bot.models import AuditEntry, OwnerNotification
+from bot.models import AuditEntry, Notification
 from tests.test_e2e_rest import texts
 
 pytestmark = pytest.mark.slow
@@ -38,10 +38,10 @@ def test_notify_the_owner_recheck_and_correct_the_period(servers) -> None:
 
     factory = sessionmaker(bind=get_engine(servers.db_url), future=True)
     with factory() as s:
-        notes = s.scalars(select(OwnerNotification).where(OwnerNotification.sender_id == "u-alex")).all()
-        assert [(n.recipient_id, n.read_at is not None) for n in notes] == [("u-mei", True)]
+        notes = s.scalars(select(Notification).where(Notification.body.contains("Alex Wang (u-alex)"))).all()
+        assert [(n.user_id, n.delivered_at is not None) for n in notes] == [("u-mei", True)]
         actions = set(s.scalars(select(AuditEntry.action)))
-        assert {"owner_notify", "owner_note_read", "diagnose"} <= actions
+        assert {"owner_notify", "notifications_read", "diagnose"} <= actions
 
 
 def test_the_dialogue_benchmark_demo_conversations_still_pass(servers) -> None:

@@ -10,8 +10,8 @@ from typing import Any, Dict, List, Optional
 import pytest
 from sqlalchemy import select
 
-from bot import assistant
-from bot.models import AuditEntry, Order, OwnerNotification, Ticket, Voucher
+from bot import assistant, notifications
+from bot.models import AuditEntry, Notification, Order, Ticket, Voucher
 from bot.scenario.load import load_scenario
 
 P = "2026-11"
@@ -210,24 +210,27 @@ def test_notify_owner_leaves_a_note_once_audited_and_delivered_once(store) -> No
     store.commit()
     assert "Oscar Owner (u-own)" in text(reply) and "SO-100" in text(reply)
     assert "/recheck" in payloads(reply)
-    notes = store.scalars(select(OwnerNotification)).all()
-    assert len(notes) == 1 and notes[0].recipient_id == "u-own" and "SO-104" in notes[0].refs
+    notes = store.scalars(select(Notification)).all()
+    assert len(notes) == 1 and notes[0].user_id == "u-own" and "SO-104" in notes[0].body
     assert text(again) == text(reply)
     audit = store.scalars(select(AuditEntry).where(AuditEntry.action == "owner_notify")).all()
     assert [(a.actor, a.detail["to"]) for a in audit] == [("u-emp", "u-own")]
 
-    delivered = text(assistant.greet(store, "u-own"))
+    # delivered in front of the owner's next reply, whatever it is, once (as actions do it)
+    delivered = text(notifications.deliver(store, "u-own", assistant.greet(store, "u-own")))
     assert "📨" in delivered and "SO-100" in delivered and "Emma Employee" in delivered
-    assert "📨" not in text(assistant.greet(store, "u-own"))
+    assert "📨" not in text(notifications.deliver(store, "u-own", assistant.greet(store, "u-own")))
     assert len(max(delivered.split("\n"), key=len)) < 400  # a note stays short
+    read = store.scalars(select(AuditEntry).where(AuditEntry.action == "notifications_read")).all()
+    assert [a.actor for a in read] == ["u-own"]
 
-    # a later note reaches the owner with their recheck (once)
+    # a later note (another turn) reaches the owner with their recheck, once
     own_last = assistant.diagnose_close(store, "u-own").slots["last_diagnosis"]
     assistant.notify_owner(store, "u-emp", last, index, "u-emp:8")
-    rechecked = assistant.recheck(store, "u-own", own_last)
-    assert rechecked.texts[0].startswith("📨") and "Rechecked" in rechecked.texts[1]
-    assert "📨" not in text(assistant.recheck(store, "u-own", own_last))
-    assert "📨" not in text(assistant.greet(store, "u-emp"))
+    rechecked = notifications.deliver(store, "u-own", assistant.recheck(store, "u-own", own_last))
+    assert "📨" in rechecked.texts[0] and "Rechecked" in rechecked.texts[1]
+    assert "📨" not in text(notifications.deliver(store, "u-own", assistant.recheck(store, "u-own", own_last)))
+    assert "📨" not in text(notifications.deliver(store, "u-emp", assistant.greet(store, "u-emp")))
 
 
 def test_notify_owner_when_you_are_the_owner_or_nobody_is(store) -> None:
@@ -237,8 +240,7 @@ def test_notify_owner_when_you_are_the_owner_or_nobody_is(store) -> None:
     _, last, index = view(store, "u-emp", "payment_issue", "receivables")
     # PAY-1 is handled by u-acc, so a note goes there; nobody at all is refused politely
     assert "Ann Accountant" in text(assistant.notify_owner(store, "u-emp", last, index, "k"))
-    assert store.scalars(select(OwnerNotification).where(
-        OwnerNotification.recipient_id == "u-own")).all() == []
+    assert store.scalars(select(Notification).where(Notification.user_id == "u-own")).all() == []
     assert "haven't diagnosed" in text(assistant.notify_owner(store, "u-emp", None, 0))
 
 

@@ -83,8 +83,8 @@ def test_concurrent_tickets_on_postgres_all_get_a_number(pg_url) -> None:
 
 
 def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) -> None:
-    from bot import assistant
-    from bot.models import OwnerNotification, Voucher
+    from bot import assistant, notifications
+    from bot.models import Notification, Voucher
 
     def run(url: str) -> list:
         factory = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
@@ -99,10 +99,10 @@ def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) ->
             s.add(Voucher(id="V-NEW", company_id="C100", period="2026-11", status="approved"))
             s.commit()
             steps.append(assistant.recheck(s, "u-alex", last).texts)
-            steps.append(assistant.greet(s, "u-mei").texts)
+            steps.append(notifications.deliver(s, "u-mei", assistant.greet(s, "u-mei")).texts)
             s.commit()
-            refs = s.scalars(select(OwnerNotification.refs)).all()
-            assert refs == [["SO-1042", "SO-1043"]]
+            notes = s.scalars(select(Notification.user_id)).all()
+            assert notes == ["u-mei"]
             return steps
 
     on_pg, on_sqlite = run(pg_url), run(db_url)
