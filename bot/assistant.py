@@ -219,9 +219,12 @@ def _guide(session: Session, result: Diagnosis, index: int, viewer: str,
     return guide(session, result, roots[index], viewer, now=now, **kwargs)
 
 
-def _in_view(user: User, last: Optional[Dict[str, Any]], index: Optional[float]
-             ) -> "tuple[Diagnosis, int] | Reply":
-    """The diagnosis and root cause the user is looking at, or what to say instead."""
+def _in_view(session: Session, sender: str, last: Optional[Dict[str, Any]], index: Optional[float]
+             ) -> "tuple[User, Diagnosis, int] | Reply":
+    """Who asks, the diagnosis and the root cause they are looking at, or what to say instead."""
+    user = find_user(session, sender)
+    if user is None:
+        return Reply([ACCESS_HELP])
     if not last:
         return Reply(["I haven't diagnosed anything yet. Tell me what won't close "
                       "(e.g. \"why can't I close November?\")."])
@@ -234,19 +237,16 @@ def _in_view(user: User, last: Optional[Dict[str, Any]], index: Optional[float]
         return Reply([f"Nothing blocks {result.company} {result.period}: there is nobody to chase."],
                      [MY_TICKETS, STATUS])
     position = min(max(int(index or 0), 0), len(result.root_causes) - 1)
-    return result, position
+    return user, result, position
 
 
 def show_all_records(session: Session, sender: str, last: Optional[Dict[str, Any]],
                      index: Optional[float]) -> Reply:
     """Every record of the root cause in view (up to a message's worth)."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
-    view = _in_view(user, last, index)
+    view = _in_view(session, sender, last, index)
     if isinstance(view, Reply):
         return view
-    result, position = view
+    user, result, position = view
     guided = _guide(session, result, position, user.id, limit=SHOWN_ALL)
     audit.record(session, sender, "blocker_read", result.company,
                  {"period": result.period, "refs": result.root_causes[position].refs})
@@ -258,13 +258,10 @@ def show_all_records(session: Session, sender: str, last: Optional[Dict[str, Any
 def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
                  index: Optional[float], idempotency_key: Optional[str] = None) -> Reply:
     """Leave the owners of the root cause in view a note with what to fix."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
-    view = _in_view(user, last, index)
+    view = _in_view(session, sender, last, index)
     if isinstance(view, Reply):
         return view
-    result, position = view
+    user, result, position = view
     blocker = result.root_causes[position]
     records = records_of(session, result.company, result.period, blocker)
     people = owners_of(session, result.company, blocker, records).people

@@ -95,11 +95,7 @@ def prevent_recurrence(last_diagnosis: Optional[Dict[str, Any]], blocker_index: 
 
 
 def _distinct_kinds(blockers: List[Any]) -> List[str]:
-    seen: List[str] = []
-    for b in blockers:
-        if b.kind not in seen:
-            seen.append(b.kind)
-    return seen
+    return list(dict.fromkeys(b.kind for b in blockers))
 
 
 KIND_LABELS: Dict[str, str] = {
