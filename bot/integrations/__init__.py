@@ -1,0 +1,1 @@
+"""Adapters to the systems a company already runs (status pages, ServiceNow, Jira), over HTTP."""

@@ -1,0 +1,157 @@
+"""Integration settings: a YAML file (``CLOSEBOT_CONFIG``, default ``closebot.yml`` in the
+project) validated with pydantic, plus environment variables for URLs and every secret.
+
+Secrets are never read from the file: ServiceNow ``SERVICENOW_USERNAME``/``SERVICENOW_PASSWORD``
+or ``SERVICENOW_TOKEN`` (OAuth bearer), Jira ``JIRA_EMAIL``/``JIRA_API_TOKEN``. Environment
+variables that pick the setup: ``CLOSEBOT_TICKET_BACKEND`` (local|servicenow|jira),
+``CLOSEBOT_STATUSPAGE_URL``, ``SERVICENOW_INSTANCE_URL``, ``JIRA_BASE_URL``.
+"""
+
+import os
+from pathlib import Path
+from typing import Dict, List, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, Extra, Field, ValidationError
+
+from bot.config import PROJECT_ROOT
+from bot.errors import ClosebotError
+from bot.integrations.http import HttpPolicy
+
+
+class ConfigError(ClosebotError):
+    """The integration configuration is unusable; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    class Config:
+        extra = Extra.forbid
+
+
+class HttpSettings(_Strict):
+    connect_timeout: float = Field(3.05, gt=0)
+    read_timeout: float = Field(10.0, gt=0)
+    retries: int = Field(3, ge=0, le=10)
+    backoff_factor: float = Field(0.5, ge=0)
+    max_retry_after: float = Field(30.0, ge=0)
+
+    def policy(self) -> HttpPolicy:
+        return HttpPolicy(self.connect_timeout, self.read_timeout, self.retries,
+                          self.backoff_factor, self.max_retry_after)
+
+
+class StatusPageSettings(_Strict):
+    url: Optional[str] = None  # the page root; /api/v2/summary.json is appended
+    cache_seconds: float = Field(60.0, ge=0)
+    #: status page component id or name -> close modules it affects
+    components: Dict[str, List[str]] = Field(default_factory=dict)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+
+
+class ServiceNowSettings(_Strict):
+    url: Optional[str] = None  # https://INSTANCE.service-now.com
+    table: str = "incident"
+    assignment_group: Optional[str] = None
+    caller_id: Optional[str] = None
+    #: our ticket category -> ServiceNow category
+    categories: Dict[str, str] = Field(default_factory=dict)
+    default_category: str = "inquiry"
+    #: our priority (1..4) -> {"urgency": "1".."3", "impact": "1".."3"}
+    priorities: Dict[int, Dict[str, str]] = Field(default_factory=lambda: {
+        1: {"urgency": "1", "impact": "1"}, 2: {"urgency": "1", "impact": "2"},
+        3: {"urgency": "2", "impact": "2"}, 4: {"urgency": "3", "impact": "3"}})
+    #: our ticket status -> ServiceNow incident state
+    states: Dict[str, str] = Field(default_factory=lambda: {
+        "new": "1", "assigned": "2", "in_progress": "2", "waiting": "3",
+        "resolved": "6", "closed": "7"})
+    http: HttpSettings = Field(default_factory=HttpSettings)
+
+
+class JiraSettings(_Strict):
+    url: Optional[str] = None  # https://SITE.atlassian.net
+    project: str = "CLOSE"
+    issue_type: str = "Task"
+    labels: List[str] = Field(default_factory=lambda: ["closebot"])
+    #: our priority (1..4) -> Jira priority name
+    priorities: Dict[int, str] = Field(default_factory=lambda: {
+        1: "Highest", 2: "High", 3: "Medium", 4: "Low"})
+    #: our ticket status -> Jira transition (or status) name
+    statuses: Dict[str, str] = Field(default_factory=lambda: {
+        "new": "To Do", "assigned": "To Do", "in_progress": "In Progress",
+        "waiting": "In Progress", "resolved": "Done", "closed": "Done"})
+    #: our ticket category -> extra Jira label
+    categories: Dict[str, str] = Field(default_factory=dict)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+
+
+class OutboxSettings(_Strict):
+    #: first retry delay; doubled per attempt up to ``max_delay_seconds``
+    base_delay_seconds: float = Field(5.0, gt=0)
+    max_delay_seconds: float = Field(900.0, gt=0)
+    #: how long a worker may hold a delivery before another worker may take it over
+    lease_seconds: float = Field(120.0, gt=0)
+    #: the worker's poll interval when nothing is due
+    poll_seconds: float = Field(5.0, gt=0)
+    #: how long "open a ticket" waits for the first delivery before saying "queued"
+    inline_timeout_seconds: float = Field(4.0, ge=0)
+
+
+class TicketSettings(_Strict):
+    backend: Literal["local", "servicenow", "jira"] = "local"
+    servicenow: ServiceNowSettings = Field(default_factory=ServiceNowSettings)
+    jira: JiraSettings = Field(default_factory=JiraSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+
+
+class Settings(_Strict):
+    status_page: StatusPageSettings = Field(default_factory=StatusPageSettings)
+    tickets: TicketSettings = Field(default_factory=TicketSettings)
+
+
+def config_path() -> Optional[Path]:
+    """``CLOSEBOT_CONFIG`` when set (it must exist), else ``closebot.yml`` if present."""
+    named = os.environ.get("CLOSEBOT_CONFIG")
+    if named:
+        return Path(named)
+    default = PROJECT_ROOT / "closebot.yml"
+    return default if default.exists() else None
+
+
+def load_settings(path: Optional[Path] = None) -> Settings:
+    """Read and validate the configuration, then apply the environment's overrides."""
+    path = path if path is not None else config_path()
+    raw: dict = {}
+    if path is not None:
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: the configuration must be a mapping")
+    try:
+        settings = Settings.parse_obj(raw)
+    except ValidationError as exc:
+        where = path or "configuration"
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise ConfigError(f"{where}: {problems}") from exc
+    _apply_environment(settings)
+    return settings
+
+
+def _apply_environment(settings: Settings) -> None:
+    env = os.environ
+    backend = env.get("CLOSEBOT_TICKET_BACKEND")
+    if backend:
+        if backend not in ("local", "servicenow", "jira"):
+            raise ConfigError(
+                f"CLOSEBOT_TICKET_BACKEND={backend!r}: expected local, servicenow or jira")
+        settings.tickets.backend = backend  # type: ignore[assignment]
+    if env.get("CLOSEBOT_STATUSPAGE_URL"):
+        settings.status_page.url = env["CLOSEBOT_STATUSPAGE_URL"]
+    if env.get("SERVICENOW_INSTANCE_URL"):
+        settings.tickets.servicenow.url = env["SERVICENOW_INSTANCE_URL"]
+    if env.get("JIRA_BASE_URL"):
+        settings.tickets.jira.url = env["JIRA_BASE_URL"]

@@ -1,0 +1,1 @@
+"""Remote ticket systems (ServiceNow, Jira) behind one small interface, ``TicketBackend``."""
