@@ -51,8 +51,9 @@ class TicketBackend(Protocol):
     def get(self, number: str) -> RemoteRef:
         """The ticket by the number people see."""
 
-    def update_status(self, ref: RemoteRef, status: str) -> None:
-        """Move the ticket to the remote status mapped from our ``status``."""
+    def update_status(self, ref: RemoteRef, status: str, note: Optional[str] = None) -> None:
+        """Move the ticket to the remote status mapped from our ``status`` (a no-op when it is
+        already there); ``note`` is the resolution note when resolving or closing."""
 
     def add_comment(self, ref: RemoteRef, body: str) -> None:
         """A work note (ServiceNow) or comment (Jira)."""
