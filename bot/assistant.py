@@ -475,7 +475,8 @@ def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide]
     if result.target_message:
         head += f"\nERP says: “{result.target_message}”"
     first_text = f"1/{len(roots)} " + render_blocker(result, roots[0], first) if roots else ""
-    others = [f"• {kind_words(b.kind)} ({b.module}): {', '.join(b.refs) or '—'}" for b in roots[1:]]
+    others = [f"• {kind_words(b.kind)} ({MODULE_LABELS.get(b.module, b.module).lower()}): "
+              f"{', '.join(b.refs) or '—'}" for b in roots[1:]]
     texts = [head, first_text]
     if others:
         texts.append("Also blocking:\n" + "\n".join(others) +
