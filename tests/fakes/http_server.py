@@ -99,6 +99,9 @@ class FakeService:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without TCP_NODELAY, Nagle plus the client's
+            # delayed ACK stall every reply by ~40 ms
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep pytest output quiet
                 pass
