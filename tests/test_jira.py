@@ -73,6 +73,12 @@ def test_mapping_overrides_from_config_keep_the_other_defaults(jira: FakeJira) -
     assert low["priority"] == "Low" and "q4" in low["labels"]
 
 
+def test_a_priority_mapped_to_nothing_is_left_out(jira: FakeJira) -> None:
+    backend = JiraBackend(jira.settings(priorities={n: "" for n in range(1, 5)}), jira.env())
+    backend.create(ticket())
+    assert "priority" not in jira.requests[-1].json()["fields"]
+
+
 def test_a_long_summary_is_cut_to_what_jira_accepts(jira: FakeJira, backend: JiraBackend) -> None:
     ref = backend.create(ticket(summary="word " * 80, description=""))
     issue = jira.issue(ref.number)["fields"]
@@ -197,11 +203,15 @@ def test_the_fake_refuses_plain_strings_like_jira(jira: FakeJira, backend: JiraB
     assert old.status_code == 410
 
 
-@pytest.mark.parametrize("text", ["", "  \n ", "one", "a\n\n\n\nb", "x\r\ny", " lead\n\ttab ", "é ✓ 中文"])
-def test_to_adf_is_always_valid_and_round_trips(text: str) -> None:
-    document = to_adf(text, "Closebot ticket T-1.")
-    assert adf_problem(document) is None
-    assert adf_text(document).endswith("Closebot ticket T-1.")
+@pytest.mark.parametrize(("text", "plain"), [
+    ("", ""), ("  \n ", ""), ("one", "one"), ("a\n\n\n\nb", "a\n\nb"), ("x\r\ny", "x\ny"),
+    (" lead\n\ttab ", "lead\n\ttab"), ("é ✓ 中文", "é ✓ 中文")])
+def test_to_adf_is_always_valid_and_keeps_the_text(text: str, plain: str) -> None:
+    assert adf_problem(to_adf(text)) is None
+    assert adf_text(to_adf(text)) == plain
+    with_footer = to_adf(text, "Closebot ticket T-1.")
+    assert adf_problem(with_footer) is None
+    assert adf_text(with_footer) == "\n\n".join(p for p in (plain, "Closebot ticket T-1.") if p)
 
 
 # -- auth and errors --------------------------------------------------------------------------

@@ -130,18 +130,21 @@ class JiraBackend:
 
     # -- mapping ------------------------------------------------------------------------------
     def issue_fields(self, request: RemoteTicketRequest) -> Dict[str, Any]:
-        """The issue's fields for our ticket."""
+        """The issue's fields for our ticket. A priority mapped to "" is left out (for projects
+        whose create screen has no Priority field: Jira refuses fields it cannot set)."""
         priority = self._priorities.get(request.priority)
         if priority is None:
             raise ValueError(f"priority must be 1..4, not {request.priority!r}")
-        return {
+        fields: Dict[str, Any] = {
             "project": {"key": self._settings.project},
             "issuetype": {"name": self._settings.issue_type},
             "summary": one_line(request.summary, SUMMARY_MAX),
             "description": to_adf(request.description, provenance(request)),
-            "priority": {"name": priority},
             "labels": self.labels_for(request),
         }
+        if priority:
+            fields["priority"] = {"name": priority}
+        return fields
 
     def labels_for(self, request: RemoteTicketRequest) -> List[str]:
         """Configured labels, the request's own, the category's and the correlation label."""
