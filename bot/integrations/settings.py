@@ -64,6 +64,8 @@ class ServiceNowSettings(_Strict):
     states: Dict[str, str] = Field(default_factory=lambda: {
         "new": "1", "assigned": "2", "in_progress": "2", "waiting": "3",
         "resolved": "6", "closed": "7"})
+    #: close_code sent with a resolved/closed state (the instance's Resolution code choice list)
+    close_code: str = "Solution provided"
     http: HttpSettings = Field(default_factory=HttpSettings)
 
 
