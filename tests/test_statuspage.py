@@ -5,7 +5,7 @@ Time is stepped with a fake clock (no sleeps, no timing asserts); HTTP settings 
 """
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -13,7 +13,7 @@ import pytest
 
 from bot.diagnosis.status import StatusReading, unknown_text
 from bot.integrations import statuspage
-from bot.integrations.settings import ConfigError, HttpSettings, StatusPageSettings
+from bot.integrations.settings import ConfigError
 from bot.integrations.statuspage import (
     ComponentMap,
     StatusPageClient,
@@ -31,44 +31,12 @@ from tests.fakes.statuspage import (
     PAYMENTS,
     REPORTING,
     SHORTLINK,
+    T0,
+    Clock,
     FakeStatusPage,
+    fast_http,
+    settings,
 )
-
-MAP = {
-    PAYMENTS: ["cash", "receivables"],  # by id
-    "ledger api": ["general_ledger"],  # by name, any case
-    "Banking": ["payables"],  # a group: passes its modules to members not named themselves
-    REPORTING: ["general_ledger"],
-}
-T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
-
-
-class Clock:
-    """Monotonic seconds and wall time that move only when the test says so."""
-
-    def __init__(self) -> None:
-        self.seconds = 1000.0
-
-    def monotonic(self) -> float:
-        return self.seconds
-
-    def now(self) -> datetime:
-        return T0 + timedelta(seconds=self.seconds - 1000.0)
-
-    def advance(self, seconds: float) -> None:
-        self.seconds += seconds
-
-
-def fast_http(**overrides: Any) -> HttpSettings:
-    values = dict(connect_timeout=0.5, read_timeout=0.5, retries=2, backoff_factor=0, max_retry_after=1)
-    values.update(overrides)
-    return HttpSettings(**values)
-
-
-def settings(url: str, **overrides: Any) -> StatusPageSettings:
-    values: dict = dict(url=url, cache_seconds=60, wait_seconds=5, components=MAP, http=fast_http())
-    values.update(overrides)
-    return StatusPageSettings(**values)
 
 
 @pytest.fixture
@@ -251,8 +219,8 @@ def test_500_is_retried_then_reported(page, clock) -> None:
     page.fail_next(500, "<html><body>Internal Server Error</body></html>", times=10)
     reading = client(page, clock, http=fast_http(retries=2)).read()
     assert page.summary_requests() == 3  # the first try and two retries
-    assert not reading.available and reading.reason.startswith("HTTP 500")
-    assert "Internal Server Error" in reading.error
+    assert not reading.available and reading.reason == "HTTP 500"
+    assert "Internal Server Error" in reading.error  # the whole answer, for the logs and the CLI
 
 
 def test_500_once_then_success(page, clock) -> None:
@@ -363,3 +331,10 @@ def test_bad_configuration_reads_as_unknown_not_a_crash(no_status_env, monkeypat
     assert isinstance(source, UnavailableSource)
     reading = statuspage.current_status()
     assert reading is not None and not reading.available and "treasury" in reading.error
+
+
+def test_html_refusal_is_reduced_to_its_words(page, clock) -> None:
+    page.fail_next(403, "<html><head><title>403</title></head><body><h1>Forbidden</h1></body></html>",
+                   headers={"Content-Type": "text/html"})
+    reading = client(page, clock).read()
+    assert reading.reason == "HTTP 403: 403 Forbidden"

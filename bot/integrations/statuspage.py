@@ -10,6 +10,8 @@ ago" instead of crashing or claiming all is well.
 """
 
 import logging
+import os
+import re
 import threading
 import time
 from concurrent.futures import Future
@@ -329,13 +331,20 @@ class StatusPageClient:
         )
 
 
+_TAG = re.compile(r"<[^>]*>")
+
+
 def _reason(exc: RemoteError) -> str:
     """A few words for people: what went wrong, from the error's type rather than its text."""
     cause = exc.__cause__
     if exc.status is not None and isinstance(cause, ValueError):
         return "sent malformed JSON"
+    if exc.status is not None and exc.status < 500 and exc.message:
+        # A refusal says why in the remote's words (an HTML error page reduced to its text).
+        words = " ".join(_TAG.sub(" ", exc.message).split())[:80]
+        return f"HTTP {exc.status}: {words}" if words else f"HTTP {exc.status}"
     if exc.status is not None:
-        return f"HTTP {exc.status}: {exc.message[:80]}" if exc.message else f"HTTP {exc.status}"
+        return f"HTTP {exc.status}"
     if cause is not None and is_timeout(cause):
         return "timed out"
     if isinstance(cause, requests.exceptions.ConnectionError):
@@ -377,8 +386,6 @@ _settings_cache: Dict[Tuple[Any, ...], Settings] = {}
 
 def _settings() -> Settings:
     """The settings, re-read only when the file or the environment variables change."""
-    import os
-
     path = config_path()
     try:
         stamp = path.stat().st_mtime_ns if path is not None else None

@@ -9,8 +9,10 @@ ones (12 lowercase letters and digits); the timestamps are fixed, so tests are r
 """
 
 import copy
+from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
+from bot.integrations.settings import HttpSettings, StatusPageSettings
 from tests.fakes.http_server import FakeService, Reply, Request
 
 PAGE_ID = "kctbh9vrtdwd"
@@ -165,3 +167,44 @@ class FakeStatusPage(FakeService):
 
     def summary_requests(self) -> int:
         return sum(1 for r in self.requests if r.path == "/api/v2/summary.json")
+
+
+# ---- for tests that drive a client against the fake ---------------------------------------------
+
+#: A components map touching every case: by id, by name in another case, by group.
+MAP = {
+    PAYMENTS: ["cash", "receivables"],  # by id
+    "ledger api": ["general_ledger"],  # by name, any case
+    "Banking": ["payables"],  # a group: passes its modules to members not named themselves
+    REPORTING: ["general_ledger"],
+}
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
+
+
+class Clock:
+    """Monotonic seconds and wall time that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def now(self) -> datetime:
+        return T0 + timedelta(seconds=self.seconds - 1000.0)
+
+    def advance(self, seconds: float) -> None:
+        self.seconds += seconds
+
+
+def fast_http(**overrides: Any) -> HttpSettings:
+    values = dict(connect_timeout=0.5, read_timeout=0.5, retries=2, backoff_factor=0, max_retry_after=1)
+    values.update(overrides)
+    return HttpSettings(**values)
+
+
+def settings(url: str, **overrides: Any) -> StatusPageSettings:
+    """Page settings for tests: short timeouts, no backoff, a 60 s cache (stepped by ``Clock``)."""
+    values: dict = dict(url=url, cache_seconds=60, wait_seconds=5, components=MAP, http=fast_http())
+    values.update(overrides)
+    return StatusPageSettings(**values)
