@@ -11,9 +11,10 @@ from typing import Any, Iterator, List
 
 import pytest
 
+from bot.config import PROJECT_ROOT
 from bot.diagnosis.status import StatusReading, unknown_text
 from bot.integrations import statuspage
-from bot.integrations.settings import ConfigError
+from bot.integrations.settings import ConfigError, load_settings
 from bot.integrations.statuspage import (
     ComponentMap,
     StatusPageClient,
@@ -338,3 +339,12 @@ def test_html_refusal_is_reduced_to_its_words(page, clock) -> None:
                    headers={"Content-Type": "text/html"})
     reading = client(page, clock).read()
     assert reading.reason == "HTTP 403: 403 Forbidden"
+
+
+def test_the_example_configuration_is_valid(monkeypatch) -> None:
+    monkeypatch.delenv("CLOSEBOT_STATUSPAGE_URL", raising=False)
+    monkeypatch.delenv("CLOSEBOT_TICKET_BACKEND", raising=False)
+    example = load_settings(PROJECT_ROOT / "closebot.example.yml").status_page
+    assert example.url == "https://status.example.com" and example.cache_seconds == 60
+    mapping = ComponentMap.from_settings(example.components)  # every module name is a real one
+    assert mapping.modules("x", "payments api") == ["cash", "receivables"]
