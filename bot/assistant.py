@@ -25,7 +25,7 @@ from bot.access import (
 from bot.advice_prevention import PREVENTION
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.result import Blocker, Diagnosis
-from bot.diagnosis.status import StatusReading, age_text, unknown_text
+from bot.diagnosis.status import StatusReading, age_text, caveat
 from bot.errors import NotFoundError, PermissionDenied
 from bot.fixes import notify as owner_notes
 from bot.fixes.guide import SHOWN_ALL, Guide, guide
@@ -199,8 +199,8 @@ def next_blocker(session: Session, sender: str, last: Optional[Dict[str, Any]], 
     nxt = max(index + 1, 0)
     if nxt >= len(roots):
         more = "" if roots else " There was nothing blocking."
-        if result.status_unknown and result.system_status is not None:
-            more += " " + unknown_text(result.system_status)
+        if caveat(result.system_status):
+            more += " " + caveat(result.system_status)
         return Reply(
             [f"That was the last root cause.{more} Fix them and ask me to check again, "
              "or open a ticket if someone else must act."],
@@ -238,9 +238,9 @@ def _in_view(session: Session, sender: str, last: Optional[Dict[str, Any]], inde
     except PermissionDenied as exc:
         return Reply([str(exc)])
     if not result.root_causes:
-        caveat = (" " + unknown_text(result.system_status)
-                  if result.status_unknown and result.system_status is not None else "")
-        return Reply([f"Nothing blocks {result.company} {result.period}: there is nobody to chase.{caveat}"],
+        unknown = caveat(result.system_status)
+        return Reply([f"Nothing blocks {result.company} {result.period}: there is nobody to chase."
+                      + (f" {unknown}" if unknown else "")],
                      [MY_TICKETS, STATUS])
     position = min(max(int(index or 0), 0), len(result.root_causes) - 1)
     return user, result, position
@@ -318,11 +318,12 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
         lines.append("❔ Can't tell (the status page cannot be read): " + _keys_text(changes.unknown))
     if not (changes.fixed or changes.new or changes.closed or changes.unknown):
         lines.append("Nothing changed since the last check.")
-    if after.status_unknown and after.system_status is not None and not after.can_close:
-        lines.append("⚠️ " + unknown_text(after.system_status))
-    if after.can_close and after.status_unknown and after.system_status is not None:
-        lines.append("Nothing in the records blocks any more. ⚠️ " + unknown_text(after.system_status)
-                     + " Check again before you run the close.")
+    unknown = caveat(after.system_status)
+    if unknown and not after.can_close:
+        lines.append(f"⚠️ {unknown}")
+    if unknown and after.can_close:
+        lines.append(f"Nothing in the records blocks any more. ⚠️ {unknown} Check again before you run "
+                     "the close.")
         return Reply(["\n".join(lines)], [RECHECK, STATUS], reply.slots)
     if after.can_close:
         lines.append("Nothing blocks any more: you can run the close now.")
@@ -459,8 +460,8 @@ def system_status(session: Session, sender: str) -> Reply:
     audit.record(session, sender, "system_status", company.id,
                  {"components": len(components), "jobs": len(jobs),
                   "status_page": None if reading is None else ("ok" if reading.available else "unknown")})
-    unknown = reading is not None and not reading.available
-    lines: List[str] = [f"⚠️ {unknown_text(reading)}"] if unknown and reading is not None else []
+    unknown = caveat(reading)
+    lines: List[str] = [f"⚠️ {unknown}"] if unknown else []
     if components:
         lines.append("Components not fully working:")
         for c in components:
@@ -501,11 +502,10 @@ def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide]
     deadline = _deadline_text(company)
     if result.can_close and result.target_status == "closed":
         return [f"✅ {result.company} {result.period}: the {target} is already closed; nothing to do."]
-    unknown = ("⚠️ " + unknown_text(result.system_status)
-               if result.status_unknown and result.system_status is not None else "")
+    unknown = caveat(result.system_status)
     if result.can_close and unknown:
         return [f"{result.company} {result.period}: nothing in the records blocks the {target}{deadline}. "
-                f"{unknown} Check the systems, or ask me to check again, before you run the close."]
+                f"⚠️ {unknown} Check the systems, or ask me to check again, before you run the close."]
     if result.can_close:
         return [f"✅ {result.company} {result.period}: the {target} has nothing blocking it. You can "
                 f"run the close now{deadline}."]
@@ -515,7 +515,7 @@ def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide]
     if result.target_message:
         head += f"\nERP says: “{result.target_message}”"
     if unknown:
-        head += f"\n{unknown}"
+        head += f"\n⚠️ {unknown}"
     first_text = f"1/{len(roots)} " + render_blocker(result, roots[0], first) if roots else ""
     others = [f"• {b.kind.replace('_', ' ')} ({b.module}): {', '.join(b.refs) or '—'}" for b in roots[1:]]
     texts = [head, first_text]

@@ -334,3 +334,18 @@ def test_cli_with_the_page_down(cli_env) -> None:
     assert table.returncode == 0, table.stderr
     assert "but the system status is unknown" in table.stdout.splitlines()[0]
     assert f"System status unknown: the status page {url} cannot be reached (no reading yet)" in table.stdout
+
+
+def test_recheck_and_prevention_of_a_close_with_no_reading_are_not_all_clear(demo_session, configured) -> None:
+    from bot import knowledge
+
+    configured(nowhere())
+    first = assistant.diagnose_close(demo_session, "u-sam")
+    last = first.slots["last_diagnosis"]
+    again = assistant.recheck(demo_session, "u-sam", last)
+    text = text_of(again)
+    assert "Nothing in the records blocks any more. ⚠️ System status unknown" in text
+    assert "you can run the close now" not in text
+    assert [b.payload for b in again.buttons] == ["/recheck", "/system_status"]
+    advice = text_of(knowledge.prevent_recurrence(last))
+    assert advice.startswith("Nothing blocks C200 2026-11 in the records (the system status is unknown).")

@@ -93,7 +93,7 @@ def diagnose(
     levels = severity.deadline_levels(company.close_deadline, now)
     statuses = {m: status for m, (status, _) in states.items()}
     path = close_path(module, statuses, effective_dependencies(company.depends_on))
-    result.system_status = read_status(_status_source(status), "status page")
+    result.system_status = read_status(_status_source(status))
     findings = run_checks(session, company.id, period, path, result.system_status)
 
     roots: List[Blocker] = []

@@ -121,7 +121,7 @@ class StatusSource(Protocol):
         """The current reading; never raises (a failure is a reading marked unavailable)."""
 
 
-def read_status(source: Optional[StatusSource], name: str = "status source") -> Optional[StatusReading]:
+def read_status(source: Optional[StatusSource], name: str = "statuspage") -> Optional[StatusReading]:
     """``source.read()``, or an unavailable reading if the source itself breaks its promise.
 
     An error here must never stop the diagnosis of the other blockers.
@@ -159,6 +159,11 @@ def unknown_text(reading: StatusReading, now: Optional[datetime] = None) -> str:
     why = reading.reason or "could not be read"
     return (f"System status unknown: {where} {_verb(why)} ({age_text(reading.age_seconds(now))}), so "
             "I can't confirm the systems are up.")
+
+
+def caveat(reading: Optional[StatusReading]) -> str:
+    """``unknown_text`` when a configured page could not be read, else "" (nothing to warn of)."""
+    return unknown_text(reading) if reading is not None and not reading.available else ""
 
 
 def stale_note(reading: StatusReading, now: Optional[datetime] = None) -> str:

@@ -270,9 +270,9 @@ class StatusPageClient:
                 "is slow to answer", f"{SYSTEM}: no answer from {self.page} within {self.wait_seconds:g} s")
 
     def wait_for_fetch(self, timeout: float) -> Optional[StatusReading]:
-        """Wait for a fetch still running in the background (None when there is none)."""
+        """The reading once any fetch still running in the background is done (None: never read)."""
         future = self._inflight
-        return future.result(timeout=timeout) if future is not None else None
+        return future.result(timeout=timeout) if future is not None else self._cached
 
     @property
     def last_good(self) -> Optional[StatusReading]:
@@ -419,4 +419,4 @@ def current_status() -> Optional[StatusReading]:
         source = configured_source()
     except Exception as exc:  # noqa: BLE001 - status trouble must never break a reply
         source = UnavailableSource("could not be set up", f"{type(exc).__name__}: {exc}"[:300])
-    return read_status(source, "status page")
+    return read_status(source)
