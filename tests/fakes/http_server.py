@@ -6,12 +6,14 @@ faults on top of it: ``fail_next(status, body, headers, times)``, ``delay_next(s
 request received, in order) to count calls.
 """
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -57,6 +59,7 @@ class FakeService:
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
         self.port: Optional[int] = None
+        self._connections: Set[socket.socket] = set()  # open client connections (keep-alive)
 
     # -- the vendor's behaviour ---------------------------------------------------------------
     def handle(self, request: Request) -> Reply:  # pragma: no cover - subclasses implement
@@ -105,6 +108,17 @@ class FakeService:
 
             def log_message(self, *args: Any) -> None:  # keep pytest output quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with service._lock:
+                    service._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with service._lock:
+                    service._connections.discard(self.connection)
+                with contextlib.suppress(OSError):  # the connection was cut by down()
+                    super().finish()
 
             def _serve(self) -> None:
                 parts = urlsplit(self.path)
@@ -160,6 +174,14 @@ class FakeService:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # A server that goes down drops its keep-alive connections too (else a pooled client
+        # would keep talking to the handler thread of a "down" server).
+        with self._lock:
+            open_connections = list(self._connections)
+            self._connections.clear()
+        for connection in open_connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def down(self) -> None:
         """Stop listening (connections are refused) but keep the state and the port number."""
