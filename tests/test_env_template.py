@@ -1,0 +1,28 @@
+"""`.env.template` lists every environment variable the project reads (STYLE: one place to look)."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NAME = re.compile(r"\b((?:CLOSEBOT|SERVICENOW|JIRA)_[A-Z0-9_]+)\b")
+SOURCES = ["bot", "actions", "rasa_components", "scripts", "bench"]
+
+
+def _names_in(paths) -> set:
+    found = set()
+    for path in paths:
+        found.update(NAME.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def test_every_variable_the_code_reads_is_in_the_template() -> None:
+    code = [p for d in SOURCES for p in (ROOT / d).rglob("*") if p.suffix in {".py", ".sh"}]
+    used = _names_in(code) - _names_in([ROOT / "production.env"])
+    listed = _names_in([ROOT / ".env.template"])
+    assert used, "the scan found no variables at all: the pattern or the paths are wrong"
+    assert sorted(used - listed) == []
+
+
+def test_the_template_lists_nothing_the_code_does_not_read() -> None:
+    code = [p for d in SOURCES for p in (ROOT / d).rglob("*") if p.suffix in {".py", ".sh"}]
+    assert sorted(_names_in([ROOT / ".env.template"]) - _names_in(code)) == []
