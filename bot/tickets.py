@@ -108,11 +108,21 @@ def _lock_numbering(session: Session) -> None:
     """Let one transaction at a time pick a number on PostgreSQL, until it commits.
 
     Without it, parallel writers (several action server workers or threads) all read the same
-    highest number, and all but one lose the unique race on every retry. SQLite already admits
-    one writer at a time. The lock is held for the rest of a short transaction.
+    highest number, and all but one lose the unique race on every retry. The lock is held for
+    the rest of a short transaction.
+
+    On SQLite the driver opens a transaction only at the first write, so the savepoint around
+    the insert would otherwise *be* the transaction, and releasing it would commit the ticket
+    before its audit row and outbox row (a later rollback would keep the ticket alone).
+    ``BEGIN IMMEDIATE`` opens the real transaction first, taking SQLite's one write lock.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TICKET_NUMBER_LOCK})
+    elif dialect == "sqlite":
+        connection = session.connection()
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _next_number(session: Session) -> str:

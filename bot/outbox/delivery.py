@@ -94,8 +94,10 @@ class Deliverer:
         try:
             ref, found = self._send(job)
         except RemoteError as exc:
-            return self._failed(job, exc.message if exc.status is None else str(exc),
-                                exc.transient, exc.retry_after, exc.status)
+            # A garbled success answer (2xx, unreadable) may hide done work: retrying is safe,
+            # since a create looks for the correlation id first.
+            transient = exc.transient or (exc.status is not None and exc.status < 400)
+            return self._failed(job, str(exc), transient, exc.retry_after, exc.status)
         except PermanentProblem as exc:
             return self._failed(job, str(exc), False, None, None)
         except Exception as exc:  # noqa: BLE001 - a surprise (malformed answer, bug) is retried, not lost

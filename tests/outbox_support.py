@@ -1,0 +1,64 @@
+"""Shared pieces of the outbox tests: a settable clock, fast outbox settings, a ticket maker."""
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import tickets
+from bot.diagnosis.result import Blocker, Diagnosis
+from bot.integrations.settings import OutboxSettings
+from bot.integrations.ticketing.base import TicketBackend
+from bot.models import OutboxEntry, Ticket
+from bot.outbox.worker import Worker
+
+FAST_OUTBOX = {"base_delay_seconds": 1.0, "max_delay_seconds": 4.0, "lease_seconds": 30.0,
+               "poll_seconds": 0.05, "inline_timeout_seconds": 2.0}
+
+
+class Clock:
+    """A clock the test moves by hand, so backoff is checked without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def write_config(path: Path, **outbox: Any) -> Path:
+    """A closebot.yml with fast outbox settings (``outbox`` overrides them)."""
+    path.write_text(yaml.safe_dump({"tickets": {"outbox": {**FAST_OUTBOX, **outbox}}}))
+    return path
+
+
+def worker(session: Session, backend: TicketBackend, clock: Any = None, **outbox: Any) -> Worker:
+    """A worker on the test's database with its own sessions (like another thread or process)."""
+    factory = sessionmaker(bind=session.get_bind(), future=True, expire_on_commit=False)
+    settings = OutboxSettings(**{**FAST_OUTBOX, **outbox})
+    return Worker(backend, factory, settings, clock=clock) if clock else Worker(backend, factory, settings)
+
+
+def outage() -> Diagnosis:
+    return Diagnosis(
+        company="C100", period="2026-11", module="general_ledger", target_status="open",
+        blockers=[Blocker("system_fault", "cash", ["bank-gateway"], "Bank gateway is down",
+                          "wait or escalate to IT", "helpdesk", "critical")],
+    )
+
+
+def open_ticket(session: Session, key: str = "u-mei:m1") -> Ticket:
+    ticket = tickets.create_ticket(session, "u-mei", "C100", outage(), idempotency_key=key)
+    session.commit()
+    return ticket
+
+
+def rows(session: Session) -> list:
+    session.expire_all()
+    return list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))
