@@ -6,6 +6,7 @@ Retry-After), refusals fail until an operator requeues them.
 """
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import func, select
@@ -257,3 +258,20 @@ def test_a_garbled_success_is_retried_not_failed(demo_session, remote, desk) -> 
     desk.fail_next(201, "<html>proxy error</html>", match=lambda r: r.method == "POST")
     assert w.run_pass(ignore_backoff=True)[RETRY] == 1
     assert "malformed JSON" in rows(demo_session)[0].last_error
+
+
+def test_the_polling_worker_delivers_and_stops_when_told(demo_session, remote, desk) -> None:
+    w = worker(demo_session, DeskBackend(desk.url))
+    stop = threading.Event()
+    thread = threading.Thread(target=w.run_forever, args=(stop,))
+    thread.start()
+    try:
+        ticket = open_ticket(demo_session)  # written while the worker is already polling
+        deadline = time.monotonic() + 10
+        while not desk.tickets and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(5)
+    assert not thread.is_alive()
+    assert [t["local_number"] for t in desk.tickets] == [ticket.number]

@@ -6,7 +6,7 @@ Settings are read at each use (like the database URL), so a test or an operator 
 
 from typing import Optional
 
-from bot.integrations.settings import OutboxSettings, Settings, load_settings
+from bot.integrations.settings import Settings, load_settings
 from bot.integrations.ticketing.base import TicketBackend
 
 #: How people read each system's name in replies and notices.
@@ -22,10 +22,6 @@ def remote_system(settings: Optional[Settings] = None) -> Optional[str]:
     settings = settings or load_settings()
     backend = settings.tickets.backend
     return None if backend == "local" else backend
-
-
-def outbox_settings(settings: Optional[Settings] = None) -> OutboxSettings:
-    return (settings or load_settings()).tickets.outbox
 
 
 def configured_backend(settings: Optional[Settings] = None) -> Optional[TicketBackend]:

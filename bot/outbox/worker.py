@@ -124,6 +124,9 @@ def start_background() -> Optional[threading.Thread]:
         except ConfigError as exc:
             log.error("ticket outbox not started: %s", exc)
             return None
+        except Exception:  # noqa: BLE001 - the assistant must start even if delivery cannot
+            log.exception("ticket outbox not started")
+            return None
         if worker is None:
             return None
         _background_stop.clear()
