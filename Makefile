@@ -1,4 +1,4 @@
-.PHONY: setup run test lint train bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-cost
+.PHONY: setup run test lint train readme-conversations bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-cost
 
 setup:  ## venv, packages, spaCy pipeline, trained model, demo data
 	scripts/setup.sh
@@ -9,8 +9,11 @@ run:    ## set up and chat with the assistant as the demo employee (USER=u-alex 
 test:   ## the whole test suite
 	scripts/test.sh
 
+readme-conversations:  ## replay the README's sample conversations on the real servers (Markdown to stdout)
+	.venv/bin/python scripts/readme_conversations.py
+
 lint:
-	.venv/bin/ruff check bot actions rasa_components tests bench
+	.venv/bin/ruff check bot actions rasa_components tests bench scripts
 
 # Benchmarks (README "Performance"): each prints tables and writes bench/results/<name>.json.
 # Run after `make setup`; pass options with ARGS="...", e.g. make bench-latency ARGS="--users 1 8".

@@ -40,7 +40,7 @@ from bot.nlp.normalize import (
 from bot.outbox.config import system_name
 from bot.outbox.inline import deliver_now
 from bot.outbox.views import labelled, remote_states
-from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES
+from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, kind_words
 
 SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
 
@@ -323,7 +323,7 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
 
 
 def _keys_text(keys: List["tuple[str, str]"]) -> str:
-    shown = ", ".join(f"{ref} ({kind.replace('_', ' ')})" for kind, ref in keys[:6])
+    shown = ", ".join(f"{ref} ({kind_words(kind)})" for kind, ref in keys[:6])
     return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
 
 
@@ -490,7 +490,7 @@ def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide]
     if result.target_message:
         head += f"\nERP says: “{result.target_message}”"
     first_text = f"1/{len(roots)} " + render_blocker(result, roots[0], first) if roots else ""
-    others = [f"• {b.kind.replace('_', ' ')} ({b.module}): {', '.join(b.refs) or '—'}" for b in roots[1:]]
+    others = [f"• {kind_words(b.kind)} ({b.module}): {', '.join(b.refs) or '—'}" for b in roots[1:]]
     texts = [head, first_text]
     if others:
         texts.append("Also blocking:\n" + "\n".join(others) +

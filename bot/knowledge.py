@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 from bot.advice_prevention import PREVENTION
 from bot.assistant import Button, Reply
 from bot.diagnosis.result import Diagnosis
+from bot.vocabulary import kind_words
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,12 @@ def prevent_recurrence(last_diagnosis: Optional[Dict[str, Any]], blocker_index: 
                      [topic_button(k) for k in OVERVIEW_TOPICS])
     current = roots[min(max(blocker_index, 0), len(roots) - 1)]
     kinds = _distinct_kinds(roots)
-    text = f"To keep {_kind_label(current.kind)} from blocking the close again: " \
+    text = f"To keep {kind_words(current.kind, plural=True)} from blocking the close again: " \
            f"{PREVENTION.get(current.kind, '')}".rstrip(": ")
     others = [k for k in kinds if k != current.kind]
     if others:
-        named = ", ".join(_kind_label(k) for k in others[:3]) + (" and more" if len(others) > 3 else "")
+        named = ", ".join(kind_words(k, plural=True) for k in others[:3])
+        named += " and more" if len(others) > 3 else ""
         text += f"\nThe other blockers here ({named}) need their own habits: say \"next\" and ask me again."
     buttons = [topic_button(KIND_TOPIC[k]) for k in [current.kind, *others] if k in KIND_TOPIC]
     return Reply([text], _unique(buttons)[:3])
@@ -96,22 +98,6 @@ def prevent_recurrence(last_diagnosis: Optional[Dict[str, Any]], blocker_index: 
 
 def _distinct_kinds(blockers: List[Any]) -> List[str]:
     return list(dict.fromkeys(b.kind for b in blockers))
-
-
-KIND_LABELS: Dict[str, str] = {
-    "order_error": "order errors",
-    "payment_issue": "payment issues",
-    "system_fault": "system faults",
-    "job_failed": "failed batch jobs",
-    "voucher_unposted": "unposted vouchers",
-    "data_mismatch": "ledger mismatches",
-    "module_not_closed": "unclosed modules",
-    "permission_denied": "missing close permissions",
-}
-
-
-def _kind_label(kind: str) -> str:
-    return KIND_LABELS.get(kind, kind.replace("_", " "))
 
 
 def _unique(buttons: List[Button]) -> List[Button]:

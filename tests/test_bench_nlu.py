@@ -75,14 +75,15 @@ def test_training_file_round_trips_with_entities(tmp_path: Path) -> None:
         (e.text, e.intent, tuple(e.entities)) for e in examples)
 
 
-def test_heldout_set_is_mostly_new_wording() -> None:
-    """Short replies ("yes", "hi") recur by nature; the rest of the held-out set must not be training data.
+@pytest.mark.parametrize("name", ["nlu_heldout.yml", "nlu_heldout_fresh.yml"])
+def test_heldout_set_is_mostly_new_wording(name: str) -> None:
+    """Short replies ("yes", "hi") recur by nature; the rest of a held-out set must not be training data.
 
-    The benchmark also scores the novel part on its own; this guards against the held-out
+    The benchmark also scores the novel part on its own; this guards against a held-out
     file being copied into data/ (which would make the held-out numbers meaningless).
     """
     root = Path(__file__).resolve().parent.parent
-    heldout = [e.text.lower() for e in load_examples(root / "tests" / "nlu_heldout.yml")]
+    heldout = [e.text.lower() for e in load_examples(root / "tests" / name)]
     training = {e.text.lower() for e in load_examples(root / "data")}
     assert len(heldout) >= 150
     shared = [text for text in heldout if text in training]

@@ -253,7 +253,7 @@ def test_recheck_says_what_was_fixed_what_is_still_open_and_what_is_new(store) -
     reply = assistant.recheck(store, "u-acc", first.slots["last_diagnosis"])
     body = text(reply)
     assert "✅ Fixed: SO-100 (order error)" in body
-    assert "🆕 New: V-2 (voucher unposted)" in body
+    assert "🆕 New: V-2 (unposted voucher)" in body
     still = body.split("⏳ Still open:")[1]
     assert "SO-101" in still and "PAY-2" in still and "SO-100" not in still
     assert "and 6 more" in still  # a long list is cut to stay short

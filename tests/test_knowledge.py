@@ -9,8 +9,8 @@ import yaml
 from bot import assistant
 from bot.advice_prevention import PREVENTION
 from bot.diagnosis.result import Diagnosis
-from bot.knowledge import KIND_LABELS, KIND_TOPIC, OVERVIEW_TOPICS, TOPICS, prevent_recurrence
-from bot.vocabulary import BLOCKER_KINDS
+from bot.knowledge import KIND_TOPIC, OVERVIEW_TOPICS, TOPICS, prevent_recurrence
+from bot.vocabulary import BLOCKER_KINDS, kind_words
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "knowledge"
@@ -83,7 +83,7 @@ def test_other_blocker_kinds_are_named_not_lectured(demo_session) -> None:
     roots = Diagnosis.from_dict(last).root_causes
     second = next(b.kind for b in roots if b.kind != roots[0].kind)
     text = prevent_recurrence(last, 0).texts[0]
-    assert KIND_LABELS[second] in text.splitlines()[1]
+    assert kind_words(second, plural=True) in text.splitlines()[1]
     assert PREVENTION[second] not in text
 
 

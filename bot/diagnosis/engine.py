@@ -20,7 +20,7 @@ from bot.diagnosis.graph import ClosePath, close_path, effective_dependencies
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import NotFoundError
 from bot.models import Company, ModuleState, User
-from bot.vocabulary import MODULES, PERIOD_PATTERN
+from bot.vocabulary import MODULES, PERIOD_PATTERN, kind_words
 
 PERIOD_RE = re.compile(PERIOD_PATTERN)
 
@@ -160,7 +160,7 @@ def _add_module_blockers(
 def _cause_name(blocker: Blocker) -> str:
     if blocker.kind == "module_not_closed":
         return f"the {advice.label(blocker.module)} close"
-    return ", ".join(blocker.refs) or blocker.kind.replace("_", " ")
+    return ", ".join(blocker.refs) or kind_words(blocker.kind)
 
 
 def _earlier_periods(session: Session, company_id: str, period: str, module: str) -> List[str]:

@@ -13,6 +13,7 @@ from bot import audit, notifications
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.fixes.records import Person
 from bot.models import User
+from bot.vocabulary import kind_words
 
 #: A note quotes the fix up to this length (the guide has the rest), to stay one short message.
 FIX_CHARS = 200
@@ -20,7 +21,7 @@ FIX_CHARS = 200
 
 def note_body(sender: User, diagnosis: Diagnosis, blocker: Blocker) -> str:
     refs = ", ".join(blocker.refs) or blocker.module
-    what = blocker.kind.replace("_", " ")
+    what = kind_words(blocker.kind)
     fix = blocker.fix if len(blocker.fix) <= FIX_CHARS else blocker.fix[: FIX_CHARS - 1] + "…"
     return (f"{sender.name} ({sender.id}) asks you to look at {refs} ({what}): it blocks the "
             f"{diagnosis.company} {diagnosis.period} close. Fix: {fix} Ask me \"why can't I close?\" "
