@@ -25,11 +25,13 @@ from bot.access import (
 from bot.advice_prevention import PREVENTION
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.result import Blocker, Diagnosis
+from bot.diagnosis.status import StatusReading, age_text, caveat
 from bot.errors import NotFoundError, PermissionDenied
 from bot.fixes import notify as owner_notes
 from bot.fixes.guide import SHOWN_ALL, Guide, guide
 from bot.fixes.recheck import compare
 from bot.fixes.records import owners_of, people_text, records_of
+from bot.integrations.statuspage import current_status
 from bot.models import Company, Component, Job, User
 from bot.nlp.normalize import (
     resolve_company,
@@ -200,6 +202,8 @@ def next_blocker(session: Session, sender: str, last: Optional[Dict[str, Any]], 
     nxt = max(index + 1, 0)
     if nxt >= len(roots):
         more = "" if roots else " There was nothing blocking."
+        if caveat(result.system_status):
+            more += " " + caveat(result.system_status)
         return Reply(
             [f"That was the last root cause.{more} Fix them and ask me to check again, "
              "or open a ticket if someone else must act."],
@@ -237,7 +241,9 @@ def _in_view(session: Session, sender: str, last: Optional[Dict[str, Any]], inde
     except PermissionDenied as exc:
         return Reply([str(exc)])
     if not result.root_causes:
-        return Reply([f"Nothing blocks {result.company} {result.period}: there is nobody to chase."],
+        unknown = caveat(result.system_status)
+        return Reply([f"Nothing blocks {result.company} {result.period}: there is nobody to chase."
+                      + (f" {unknown}" if unknown else "")],
                      [MY_TICKETS, STATUS])
     position = min(max(int(index or 0), 0), len(result.root_causes) - 1)
     return user, result, position
@@ -266,7 +272,7 @@ def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
         return view
     user, result, position = view
     blocker = result.root_causes[position]
-    records = records_of(session, result.company, result.period, blocker)
+    records = records_of(session, result.company, result.period, blocker, result.system_status)
     people = owners_of(session, result.company, blocker, records).people
     others = [p for p in people if p[0] != user.id]
     refs = ", ".join(blocker.refs) or blocker.module
@@ -311,8 +317,17 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
         lines.append("⏳ Still open: " + _keys_text(changes.still))
     if changes.new:
         lines.append("🆕 New: " + _keys_text(changes.new))
-    if not (changes.fixed or changes.new or changes.closed):
+    if changes.unknown:
+        lines.append("❔ Can't tell (the status page cannot be read): " + _keys_text(changes.unknown))
+    if not (changes.fixed or changes.new or changes.closed or changes.unknown):
         lines.append("Nothing changed since the last check.")
+    unknown = caveat(after.system_status)
+    if unknown and not after.can_close:
+        lines.append(f"⚠️ {unknown}")
+    if unknown and after.can_close:
+        lines.append(f"Nothing in the records blocks any more. ⚠️ {unknown} Check again before you run "
+                     "the close.")
+        return Reply(["\n".join(lines)], [RECHECK, STATUS], reply.slots)
     if after.can_close:
         lines.append("Nothing blocks any more: you can run the close now.")
         return Reply(["\n".join(lines)], [MY_TICKETS, STATUS], reply.slots)
@@ -436,14 +451,20 @@ def my_tickets(session: Session, sender: str) -> Reply:
 
 
 def system_status(session: Session, sender: str) -> Reply:
-    """Components that are not operational and the company's failed or stuck batch jobs."""
+    """Components that are not operational (the store's and the status page's) and the
+    company's failed or stuck batch jobs. Says "unknown" when the status page cannot be read:
+    never "all operational" without a reading."""
     user = find_user(session, sender)
     if user is None:
         return Reply([ACCESS_HELP])
     company = session.get(Company, user.company_id)
-    components = session.scalars(
+    reading = current_status()
+    live = {c.id for c in reading.components} if reading is not None else set()
+    stored = session.scalars(
         select(Component).where(Component.status != "operational").order_by(Component.name)
     ).all()
+    page_down = [c for c in reading.components if not c.operational] if reading is not None else []
+    components = sorted([c for c in stored if c.id not in live] + page_down, key=lambda c: c.name)
     total = session.scalar(select(Component.id).limit(1))
     jobs = session.scalars(
         select(Job)
@@ -452,25 +473,40 @@ def system_status(session: Session, sender: str) -> Reply:
         .order_by(Job.id)
     ).all()
     audit.record(session, sender, "system_status", company.id,
-                 {"components": len(components), "jobs": len(jobs)})
-    lines: List[str] = []
-    if total is None:
-        lines.append("I have no component status on record, so I can't say whether systems are up.")
-    elif not components:
-        lines.append("All monitored components are operational.")
-    else:
+                 {"components": len(components), "jobs": len(jobs),
+                  "status_page": None if reading is None else ("ok" if reading.available else "unknown")})
+    unknown = caveat(reading)
+    lines: List[str] = [f"⚠️ {unknown}"] if unknown else []
+    if components:
         lines.append("Components not fully working:")
         for c in components:
             affects = ", ".join(c.affects) or "no close module"
             until = f", maintenance until {_fmt_dt(c.maintenance_until, company)}" if c.maintenance_until else ""
             msg = f": {c.message}" if c.message else ""
-            lines.append(f"• {c.name} — {c.status.replace('_', ' ')} (affects {affects}{until}){msg}")
+            source = _source_tag(reading) if c.id in live and reading is not None else ""
+            link = next((i.shortlink for i in getattr(c, "incidents", []) if i.shortlink), None)
+            msg += f" ({link})" if link else ""
+            lines.append(f"• {c.name} — {c.status.replace('_', ' ')} (affects {affects}{until}){msg}{source}")
+    elif unknown:
+        pass  # nothing known to be down, and no reading to say that all is well
+    elif total is None and not (reading is not None and reading.components):
+        lines.append("I have no component status on record, so I can't say whether systems are up.")
+    else:
+        lines.append("All monitored components are operational.")
+    if reading is not None and reading.available and reading.page_status:
+        lines.append(f"The status page says: {reading.page_status}.")
     if jobs:
         lines.append(f"Batch jobs of {company.id} {company.current_period} not succeeded:")
         lines += [f"• {j.id} {j.name}: {j.status}{(' — ' + j.error) if j.error else ''}" for j in jobs]
     else:
         lines.append(f"No failed or pending batch jobs for {company.id} {company.current_period}.")
     return Reply(["\n".join(lines)])
+
+
+def _source_tag(reading: StatusReading) -> str:
+    if reading.stale:
+        return f" [status page, stale: {age_text(reading.age_seconds())}]"
+    return " [status page]"
 
 
 # ---- rendering ---------------------------------------------------------------------------
@@ -481,6 +517,10 @@ def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide]
     deadline = _deadline_text(company)
     if result.can_close and result.target_status == "closed":
         return [f"✅ {result.company} {result.period}: the {target} is already closed; nothing to do."]
+    unknown = caveat(result.system_status)
+    if result.can_close and unknown:
+        return [f"{result.company} {result.period}: nothing in the records blocks the {target}{deadline}. "
+                f"⚠️ {unknown} Check the systems, or ask me to check again, before you run the close."]
     if result.can_close:
         return [f"✅ {result.company} {result.period}: the {target} has nothing blocking it. You can "
                 f"run the close now{deadline}."]
@@ -489,8 +529,11 @@ def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide]
             f"cause{'s' if len(roots) != 1 else ''} found{deadline}.")
     if result.target_message:
         head += f"\nERP says: “{result.target_message}”"
+    if unknown:
+        head += f"\n⚠️ {unknown}"
     first_text = f"1/{len(roots)} " + render_blocker(result, roots[0], first) if roots else ""
-    others = [f"• {kind_words(b.kind)} ({b.module}): {', '.join(b.refs) or '—'}" for b in roots[1:]]
+    others = [f"• {kind_words(b.kind)} ({MODULE_LABELS.get(b.module, b.module).lower()}): "
+              f"{', '.join(b.refs) or '—'}" for b in roots[1:]]
     texts = [head, first_text]
     if others:
         texts.append("Also blocking:\n" + "\n".join(others) +
@@ -540,7 +583,7 @@ def _chain(result: Diagnosis, blocker: Blocker) -> str:
 def _diagnosis_buttons(result: Diagnosis, index: int, guided: Optional[Guide] = None) -> List[Button]:
     """Next blocker first (when there is one), then the guide's next steps."""
     if result.can_close:
-        return [MY_TICKETS, STATUS]
+        return [RECHECK, STATUS] if result.status_unknown else [MY_TICKETS, STATUS]
     steps = guided.steps if guided is not None else ["ticket"]
     buttons = [STEP_BUTTONS[s] for s in steps]
     if index + 1 < len(result.root_causes):

@@ -81,7 +81,8 @@ def prevent_recurrence(last_diagnosis: Optional[Dict[str, Any]], blocker_index: 
     result = Diagnosis.from_dict(last_diagnosis)
     roots = result.root_causes
     if not roots:
-        return Reply([f"Nothing blocks {result.company} {result.period} right now. {OVERVIEW}"],
+        where = "in the records (the system status is unknown)" if result.status_unknown else "right now"
+        return Reply([f"Nothing blocks {result.company} {result.period} {where}. {OVERVIEW}"],
                      [topic_button(k) for k in OVERVIEW_TOPICS])
     current = roots[min(max(blocker_index, 0), len(roots) - 1)]
     kinds = _distinct_kinds(roots)

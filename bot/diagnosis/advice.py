@@ -362,21 +362,33 @@ COMPONENT_STATES = {
 
 def component_summary(name: str, status: str, affects: Sequence[str], message: Optional[str],
                       maintenance_until: Optional[datetime],
-                      component_id: Optional[str] = None) -> str:
-    """``Bank payment gateway (bank-gateway) is in a partial outage (affects cash, ...): ...``."""
+                      component_id: Optional[str] = None, note: Optional[str] = None) -> str:
+    """``Bank payment gateway (bank-gateway) is in a partial outage (affects cash, ...): ...``.
+
+    ``note`` labels where the status comes from when that matters (a stale status page reading).
+    """
     state = COMPONENT_STATES.get(status, f"is {status.replace('_', ' ')}")
     until = f" until {when(maintenance_until)}" if maintenance_until else ""
     named = f"{name} ({component_id})" if component_id and component_id != name else name
     text = f"{named} {state}{until} (affects {', '.join(affects)})"
-    return f"{text}: {message}" if message else text
+    text = f"{text}: {message}" if message else text
+    return f"{text} [{note}]" if note else text
 
 
-def component_fix(name: str, status: str, maintenance_until: Optional[datetime]) -> str:
+def component_fix(name: str, status: str, maintenance_until: Optional[datetime],
+                  incident: Optional[str] = None) -> str:
+    """What to do about a component; ``incident`` names the provider's open incident to follow."""
     if status == "under_maintenance":
         until = f" (planned until {when(maintenance_until)})" if maintenance_until else ""
         return (
             f"Wait for the maintenance of {name} to end{until}, then retry; if the deadline "
             "cannot wait, escalate to IT helpdesk."
+        )
+    if incident:
+        return (
+            f"Nothing to correct in the data: the provider is already working on it (incident "
+            f"{incident}); follow the incident there rather than opening a duplicate, and retry the "
+            f"close once {name} is operational. Escalate to IT helpdesk only if the deadline cannot wait."
         )
     return (
         f"Nothing to correct in the data: wait for {name} to recover or escalate the outage "

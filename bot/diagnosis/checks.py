@@ -11,7 +11,7 @@ blocks (so each of those modules can point at it).
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import groupby
-from typing import Callable, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from sqlalchemy import Float, String, and_, cast, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.diagnosis import advice, severity
 from bot.diagnosis.graph import ClosePath
+from bot.diagnosis.status import ComponentReading, StatusReading, stale_note
 from bot.models import Component, Job, Order, Payment, Reconciliation, User, Voucher
 from bot.vocabulary import JOB_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, VOUCHER_STATUSES
 
@@ -292,13 +293,18 @@ def _difference_prefilter(session: Session) -> ColumnElement:
     return and_(sub != gl, func.abs(sub_f - gl_f) > TOLERANCE_FLOAT - margin)
 
 
-def check_components(session: Session, path: ClosePath) -> List[Finding]:
+def check_components(session: Session, path: ClosePath,
+                     status: Optional[StatusReading] = None) -> List[Finding]:
     """Non-operational components block every path module they affect (all companies).
 
-    One blocker per component, under the first module of ``affects`` on the path.
+    One blocker per component, under the first module of ``affects`` on the path. The
+    store's components and a status page's (``status``) are checked alike; when both have a
+    component of the same id, the status page's (the live source) is the one reported. Components of a stale
+    reading (the page cannot be read now) still block, their summary labelled stale.
     """
     if not path.modules:
         return []
+    live = {c.id: c for c in (status.components if status else [])}
     stmt = (
         select(
             Component.id, Component.name, Component.status, Component.affects,
@@ -310,35 +316,57 @@ def check_components(session: Session, path: ClosePath) -> List[Finding]:
         )
         .order_by(Component.id)
     )
-    findings = []
-    for row in session.execute(stmt).all():
-        affects = list(row.affects or [])
-        blocks = list(dict.fromkeys(m for m in affects if m in path))
-        if not blocks:
-            continue
-        findings.append(
-            Finding(
-                kind="system_fault",
-                module=blocks[0],
-                refs=[row.id],
-                summary=advice.component_summary(
-                    row.name or row.id, row.status, affects, row.message, row.maintenance_until,
-                    row.id,
-                ),
-                fix=advice.component_fix(row.name or row.id, row.status, row.maintenance_until),
-                severity=severity.component_severity(row.status),
-                blocks=blocks,
-            )
-        )
+    findings = [
+        finding
+        for row in session.execute(stmt).all()
+        if row.id not in live
+        for finding in _component_finding(row, path)
+    ]
+    note = stale_note(status) if status is not None and status.stale else None
+    for reading in sorted(live.values(), key=lambda c: c.id):
+        if not reading.operational:
+            findings += _component_finding(reading, path, note, incident_link(reading))
     return findings
 
 
+def _component_finding(c: Any, path: ClosePath, note: Optional[str] = None,
+                       incident: Optional[str] = None) -> List[Finding]:
+    """The blocker for one component (a store row or a status-page reading), if it blocks the path."""
+    affects = list(c.affects or [])
+    blocks = list(dict.fromkeys(m for m in affects if m in path))
+    if not blocks:
+        return []
+    name = c.name or c.id
+    return [
+        Finding(
+            kind="system_fault",
+            module=blocks[0],
+            refs=[c.id],
+            summary=advice.component_summary(name, c.status, affects, c.message, c.maintenance_until,
+                                             c.id, note),
+            fix=advice.component_fix(name, c.status, c.maintenance_until, incident),
+            severity=severity.component_severity(c.status),
+            blocks=blocks,
+        )
+    ]
+
+
+def incident_link(reading: ComponentReading) -> Optional[str]:
+    """Where to follow the component's first open incident (its shortlink, else its name)."""
+    if not reading.incidents:
+        return None
+    first = reading.incidents[0]
+    return f"“{first.name}”" + (f" at {first.shortlink}" if first.shortlink else "")
+
+
 def run_checks(
-    session: Session, company_id: str, period: str, path: ClosePath
+    session: Session, company_id: str, period: str, path: ClosePath,
+    status: Optional[StatusReading] = None,
 ) -> List[Finding]:
-    """Every record-level blocker on the path: one query per record kind."""
+    """Every record-level blocker on the path: one query per record kind (and the status
+    page's components, already read, when one is configured)."""
     found: List[Finding] = []
-    found += check_components(session, path)
+    found += check_components(session, path, status)
     found += check_orders(session, company_id, period, path)
     found += check_payments(session, company_id, period, path)
     found += check_jobs(session, company_id, period, path)

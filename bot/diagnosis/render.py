@@ -4,6 +4,7 @@ import textwrap
 from typing import List
 
 from bot.diagnosis.result import Diagnosis
+from bot.diagnosis.status import age_text, unknown_text
 
 WIDTH = 100
 SUMMARY_WIDTH = 48  # the table shows the start of each summary; the details show all of it
@@ -18,6 +19,8 @@ def _short(text: str, width: int) -> str:
 def headline(d: Diagnosis) -> str:
     """``C100 2026-11 general_ledger: cannot close (5 blockers, 3 root causes)``."""
     where = f"{d.company} {d.period} {d.module}"
+    if d.can_close and d.status_unknown:
+        return f"{where}: nothing in the records blocks the close, but the system status is unknown"
     if d.can_close:
         return f"{where}: can close"
     n, roots = len(d.blockers), len(d.root_causes)
@@ -25,6 +28,23 @@ def headline(d: Diagnosis) -> str:
         f"{where}: cannot close ({n} blocker{'s' if n != 1 else ''}, "
         f"{roots} root cause{'s' if roots != 1 else ''})"
     )
+
+
+def system_status_lines(d: Diagnosis) -> List[str]:
+    """Where the component statuses came from; the reason and age when the page was unreadable."""
+    reading = d.system_status
+    if reading is None:
+        return []
+    if reading.available:
+        headline = f": {reading.page_status}" if reading.page_status else ""
+        return [f"system status: status page {reading.page} read{headline}"]
+    lines = [unknown_text(reading)]
+    if reading.error:
+        lines.append(f"  error: {reading.error}")
+    if reading.stale:
+        lines.append(f"  components from the page are from the last good reading "
+                     f"({age_text(reading.age_seconds())}) and labelled stale")
+    return lines
 
 
 def render_table(d: Diagnosis) -> str:
@@ -36,6 +56,11 @@ def render_table(d: Diagnosis) -> str:
     lines.append(status)
     if d.deadline:
         lines.append(f"close deadline: {d.deadline}")
+    lines += system_status_lines(d)
+    if d.can_close and d.status_unknown:
+        lines.append("Nothing in the records blocks the close; do not take the systems for up until "
+                     "the status page can be read.")
+        return "\n".join(lines)
     if d.can_close:
         lines.append("Nothing blocks the close." if d.target_status != "closed"
                      else "Already closed: nothing to do.")

@@ -3,6 +3,8 @@
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
+from bot.diagnosis.status import StatusReading
+
 
 @dataclass
 class Blocker:
@@ -29,17 +31,25 @@ class Diagnosis:
     blockers: List[Blocker] = field(default_factory=list)
     target_message: Optional[str] = None
     deadline: Optional[str] = None  # ISO-8601, for the people reading it
+    #: the status page's reading the components were judged by (None: no page configured)
+    system_status: Optional[StatusReading] = None
 
     @property
     def can_close(self) -> bool:
         return not self.blockers
 
     @property
+    def status_unknown(self) -> bool:
+        """A status page is configured but could not be read: "can close" is not the whole story."""
+        return self.system_status is not None and not self.system_status.available
+
+    @property
     def root_causes(self) -> List[Blocker]:
         return [b for b in self.blockers if b.is_root_cause]
 
     def to_dict(self) -> Dict[str, Any]:
-        """The contract's JSON shape (plus ``module`` and ``deadline`` for context)."""
+        """The contract's JSON shape (plus ``module``, ``deadline`` and, when a status page is
+        configured, ``system_status`` for context)."""
         out: Dict[str, Any] = {
             "company": self.company,
             "period": self.period,
@@ -51,6 +61,8 @@ class Diagnosis:
             out["target_message"] = self.target_message
         if self.deadline:
             out["deadline"] = self.deadline
+        if self.system_status is not None:
+            out["system_status"] = self.system_status.to_dict()
         out["blockers"] = [asdict(b) for b in self.blockers]
         return out
 
@@ -64,4 +76,6 @@ class Diagnosis:
             target_message=data.get("target_message"),
             deadline=data.get("deadline"),
             blockers=[Blocker(**b) for b in data.get("blockers", [])],
+            system_status=(StatusReading.from_dict(data["system_status"])
+                           if data.get("system_status") else None),
         )

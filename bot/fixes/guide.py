@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.diagnosis import advice
+from bot.diagnosis.checks import incident_link
 from bot.diagnosis.result import Blocker, Diagnosis
+from bot.diagnosis.status import ComponentReading, Incident, StatusReading, age_text
 from bot.fixes.records import Owners, names, owners_of, people_text, person, records_of
 from bot.models import Component, ModuleState
 from bot.vocabulary import MODULES
@@ -71,7 +73,7 @@ class Guide:
 def guide(session: Session, diagnosis: Diagnosis, blocker: Blocker, viewer: Optional[str] = None,
           limit: int = SHOWN, now: Optional[datetime] = None) -> Guide:
     """The guided fix for ``blocker`` of ``diagnosis``, as seen by the user ``viewer``."""
-    records = records_of(session, diagnosis.company, diagnosis.period, blocker)
+    records = records_of(session, diagnosis.company, diagnosis.period, blocker, diagnosis.system_status)
     owners = owners_of(session, diagnosis.company, blocker, records)
     known = dict(owners.people)
     known.update(names(session, [uid for uid in _record_people(records) if uid not in known]))
@@ -188,7 +190,7 @@ def _moot_payments(session: Session, d: Diagnosis, b: Blocker, rows: Sequence) -
     if not any(r.status == "pending" for r in rows):
         return []
     ledgers = {b.module, "cash"}
-    down = [c for c in _down_components(session) if ledgers & set(c.affects or [])]
+    down = [c for c in _down_components(session, d) if ledgers & set(c.affects or [])]
     return [f"⚠️ {c.name} ({c.id}) {advice.COMPONENT_STATES.get(c.status, c.status)}: pending "
             "payments cannot settle until it recovers, so chasing them before that is moot."
             for c in down[:1]]
@@ -244,18 +246,50 @@ def _component(session: Session, d: Diagnosis, b: Blocker, rows: Sequence, limit
     window = (f"maintenance planned until {advice.when(c.maintenance_until)}" if c.maintenance_until
               else "no maintenance window announced")
     affected = list(c.affects or [])
-    lines = [
-        f"{c.name} ({c.id}) {state}{msg}.",
-        f"Since: the status feed gives no start time; {window}.",
-        _still_works(session, d, affected),
-    ]
+    lines = [f"{c.name} ({c.id}) {state}{msg}."]
+    incident = None
+    if isinstance(c, ComponentReading) and d.system_status is not None:
+        lines.append(_source_line(d.system_status))
+        lines.append(f"Since: {_since(c)}; {window}.")
+        lines += [_incident_line(i) for i in c.incidents[:2]]
+        incident = incident_link(c)
+    else:
+        lines.append(f"Since: the status feed gives no start time; {window}.")
+    lines.append(_still_works(session, d, affected))
     moot = [x for x in d.root_causes
             if x is not b and x.kind in ("payment_issue", "job_failed") and x.module in affected]
     if moot:
         refs = advice.join_ids([r for x in moot for r in x.refs])
         lines.append(f"Until it is back, fixing {refs} is moot: they wait on it.")
-    lines.append(f"Fix: {advice.component_fix(c.name, c.status, c.maintenance_until)}")
+    lines.append(f"Fix: {advice.component_fix(c.name, c.status, c.maintenance_until, incident)}")
     return lines, 1, len(rows)
+
+
+def _source_line(reading: StatusReading) -> str:
+    """Where the component's status comes from, and a warning when that reading is old."""
+    if reading.stale:
+        return (f"⚠️ From the status page's last good reading ({age_text(reading.age_seconds())}); "
+                f"the page {reading.reason or 'cannot be read'} now, so this may have changed.")
+    return f"Source: status page {reading.page}."
+
+
+def _since(c: ComponentReading) -> str:
+    started = [i.started_at for i in c.incidents if i.started_at is not None]
+    if started:
+        return f"{advice.when(min(started))} (incident start)"
+    if c.updated_at is not None:
+        return f"status last changed {advice.when(c.updated_at)}"
+    return "the status page gives no start time"
+
+
+def _incident_line(incident: Incident) -> str:
+    text = f"Incident “{incident.name}” ({incident.impact} impact, {incident.status})."
+    if incident.latest_update:
+        update = incident.latest_update
+        text += f" Latest update: {update}{'' if update.endswith('.') else '.'}"
+    if incident.shortlink:
+        text += f" Follow it at {incident.shortlink}."
+    return text
 
 
 def _still_works(session: Session, d: Diagnosis, affected: Sequence[str]) -> str:
@@ -265,8 +299,11 @@ def _still_works(session: Session, d: Diagnosis, affected: Sequence[str]) -> str
     ).all()
     # In close order (the vocabulary's), the same on every database.
     working = [_label(m).lower() for m in MODULES if m in used and m not in affected]
-    up = session.scalars(select(Component.name).where(Component.status == "operational")
-                         .order_by(Component.name)).all()
+    up = list(session.scalars(select(Component.name).where(Component.status == "operational")
+                              .order_by(Component.name)).all())
+    reading = d.system_status
+    if reading is not None and reading.available:  # a stale reading cannot vouch for anything
+        up = sorted(set(up) | {c.name for c in reading.components if c.operational})
     parts = [f"Affects {', '.join(_label(m).lower() for m in affected) or 'no close module'}."]
     if working:
         parts.append(f"Still works: {', '.join(working)}")
@@ -312,9 +349,12 @@ RENDERERS: Dict[str, object] = {
 }
 
 
-def _down_components(session: Session) -> List[Component]:
-    return list(session.scalars(select(Component).where(Component.status != "operational")
-                                .order_by(Component.id)).all())
+def _down_components(session: Session, d: Diagnosis) -> list:
+    """The store's components that are not operational, and the status page's (it wins on an id)."""
+    live = {c.id: c for c in (d.system_status.components if d.system_status else []) if not c.operational}
+    stored = session.scalars(select(Component).where(Component.status != "operational")
+                             .order_by(Component.id)).all()
+    return sorted([c for c in stored if c.id not in live] + list(live.values()), key=lambda c: c.id)
 
 
 def _label(module: str) -> str:

@@ -21,6 +21,8 @@ class Changes:
     new: List[Key] = field(default_factory=list)
     #: modules that were holding the target up and are closed now
     closed: List[str] = field(default_factory=list)
+    #: status-page components gone from a reading that could not be taken: not "fixed"
+    unknown: List[Key] = field(default_factory=list)
 
 
 def keys(blocker: Blocker) -> List[Key]:
@@ -37,11 +39,23 @@ def _open_modules(d: Diagnosis) -> List[str]:
     return [b.module for b in d.blockers if b.kind == "module_not_closed" and b.refs == [b.module]]
 
 
+def _unverifiable(before: Diagnosis, after: Diagnosis) -> List[Key]:
+    """Status-page faults of ``before`` that ``after`` could not check (the page was unreadable)."""
+    if not after.status_unknown or before.system_status is None:
+        return []
+    page = set(before.system_status.component_ids())
+    known = set(after.system_status.component_ids()) if after.system_status else set()
+    return [("system_fault", ref) for b in before.root_causes if b.kind == "system_fault"
+            for ref in b.refs if ref in page and ref not in known]
+
+
 def compare(before: Diagnosis, after: Diagnosis) -> Changes:
     old, now = _root_keys(before), _root_keys(after)
+    unknown = [k for k in _unverifiable(before, after) if k not in now]
     return Changes(
-        fixed=[k for k in old if k not in now],
+        fixed=[k for k in old if k not in now and k not in unknown],
         still=[k for k in now if k in old],
         new=[k for k in now if k not in old],
         closed=[m for m in _open_modules(before) if m not in _open_modules(after)],
+        unknown=unknown,
     )

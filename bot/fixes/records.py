@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.diagnosis.checks import list_contains
 from bot.diagnosis.result import Blocker
+from bot.diagnosis.status import StatusReading
 from bot.models import Component, Job, Order, Payment, Reconciliation, User, Voucher
 
 Person = Tuple[str, str]
@@ -27,8 +28,13 @@ RECORD_MODELS = {
 }
 
 
-def records_of(session: Session, company_id: str, period: str, blocker: Blocker) -> list:
-    """The blocker's records in the order the diagnosis named them (missing ones skipped)."""
+def records_of(session: Session, company_id: str, period: str, blocker: Blocker,
+               status: Optional[StatusReading] = None) -> list:
+    """The blocker's records in the order the diagnosis named them (missing ones skipped).
+
+    A component the store does not hold is looked up in ``status`` (the status page reading
+    the diagnosis used), so both kinds of component render alike.
+    """
     model = RECORD_MODELS.get(blocker.kind)
     if blocker.kind == "data_mismatch":
         rows = session.scalars(
@@ -44,6 +50,8 @@ def records_of(session: Session, company_id: str, period: str, blocker: Blocker)
         if model is not Component:  # components are shared by every company
             stmt = stmt.where(model.company_id == company_id)
         by_ref = {r.id: r for r in session.scalars(stmt).all()}
+        if model is Component and status is not None:
+            by_ref.update({c.id: c for c in status.components if c.id in blocker.refs})
     else:
         return []
     return [by_ref[ref] for ref in blocker.refs if ref in by_ref]

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -139,6 +140,8 @@ def call(session: requests.Session, system: str, method: str, url: str,
     except requests.exceptions.Timeout as exc:
         raise RemoteError(system, f"timed out on {method} {safe_url(url)}") from exc
     except requests.exceptions.ConnectionError as exc:
+        if is_timeout(exc):  # a read timeout that outlasted the retries arrives as this
+            raise RemoteError(system, f"timed out on {method} {safe_url(url)}") from exc
         raise RemoteError(system, f"cannot reach {safe_url(url)}: {_reason(exc)}") from exc
     if response.status_code >= 400:
         message = None
@@ -162,6 +165,16 @@ def json_body(response: requests.Response, system: str) -> Any:
         snippet = response.text[:80].replace("\n", " ")
         raise RemoteError(system, f"malformed JSON from {safe_url(response.url)}: {snippet!r}",
                           status=response.status_code) from exc
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """The request timed out: requests' Timeout, or retries given up on a urllib3 timeout."""
+    if isinstance(exc, requests.exceptions.Timeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    # urllib3 2 derives "connection refused" (NewConnectionError) from ConnectTimeoutError.
+    return (isinstance(reason, urllib3.exceptions.TimeoutError)
+            and not isinstance(reason, urllib3.exceptions.NewConnectionError))
 
 
 def _fallback_message(response: requests.Response) -> str:

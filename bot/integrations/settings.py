@@ -43,6 +43,9 @@ class HttpSettings(_Strict):
 class StatusPageSettings(_Strict):
     url: Optional[str] = None  # the page root; /api/v2/summary.json is appended
     cache_seconds: float = Field(60.0, ge=0)
+    #: how long a diagnosis waits for the page before saying "status unknown" (the fetch goes
+    #: on in the background and fills the cache); keep it well under CLOSEBOT_ACTION_TIMEOUT
+    wait_seconds: float = Field(3.0, gt=0)
     #: status page component id or name -> close modules it affects
     components: Dict[str, List[str]] = Field(default_factory=dict)
     http: HttpSettings = Field(default_factory=HttpSettings)
@@ -64,6 +67,8 @@ class ServiceNowSettings(_Strict):
     states: Dict[str, str] = Field(default_factory=lambda: {
         "new": "1", "assigned": "2", "in_progress": "2", "waiting": "3",
         "resolved": "6", "closed": "7"})
+    #: close_code sent with a resolved/closed state (the instance's Resolution code choice list)
+    close_code: str = "Solution provided"
     http: HttpSettings = Field(default_factory=HttpSettings)
 
 

@@ -6,12 +6,14 @@ faults on top of it: ``fail_next(status, body, headers, times)``, ``delay_next(s
 request received, in order) to count calls.
 """
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -57,6 +59,7 @@ class FakeService:
         self._server: Optional[ThreadingHTTPServer] = None
         self._thread: Optional[threading.Thread] = None
         self.port: Optional[int] = None
+        self._connections: Set[socket.socket] = set()  # open client connections (keep-alive)
 
     # -- the vendor's behaviour ---------------------------------------------------------------
     def handle(self, request: Request) -> Reply:  # pragma: no cover - subclasses implement
@@ -99,9 +102,23 @@ class FakeService:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without TCP_NODELAY, Nagle plus the client's
+            # delayed ACK stall every reply by ~40 ms
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep pytest output quiet
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with service._lock:
+                    service._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with service._lock:
+                    service._connections.discard(self.connection)
+                with contextlib.suppress(OSError):  # the connection was cut by down()
+                    super().finish()
 
             def _serve(self) -> None:
                 if service._server is None:  # down(): a kept-alive connection is cut too, as in an outage
@@ -149,7 +166,9 @@ class FakeService:
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll interval: stop()/down() return in ~50 ms instead of serve_forever's 0.5 s
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -158,6 +177,14 @@ class FakeService:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # A server that goes down drops its keep-alive connections too (else a pooled client
+        # would keep talking to the handler thread of a "down" server).
+        with self._lock:
+            open_connections = list(self._connections)
+            self._connections.clear()
+        for connection in open_connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     def down(self) -> None:
         """Stop listening (connections are refused) but keep the state and the port number."""
