@@ -32,9 +32,18 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-def write_config(path: Path, **outbox: Any) -> Path:
-    """A closebot.yml with fast outbox settings (``outbox`` overrides them)."""
-    path.write_text(yaml.safe_dump({"tickets": {"outbox": {**FAST_OUTBOX, **outbox}}}))
+#: test-fast HTTP to a fake: short timeouts, one retry without backoff, Retry-After capped at 1 s
+FAST_HTTP = {"connect_timeout": 0.5, "read_timeout": 0.5, "retries": 1, "backoff_factor": 0.0,
+             "max_retry_after": 1.0}
+
+
+def write_config(path: Path, http: Any = None, **outbox: Any) -> Path:
+    """A closebot.yml with fast outbox settings (``outbox`` overrides them) and fast HTTP to
+    ServiceNow (``http`` overrides that)."""
+    path.write_text(yaml.safe_dump({"tickets": {
+        "outbox": {**FAST_OUTBOX, **outbox},
+        "servicenow": {"http": {**FAST_HTTP, **(http or {})}},
+    }}))
     return path
 
 
