@@ -1,4 +1,5 @@
-"""Shared pieces of the outbox tests: a settable clock, fast outbox settings, a ticket maker."""
+"""Shared pieces of the outbox tests: a settable clock, fast settings, the ServiceNow backend on
+the fake, a ticket maker."""
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ from bot import tickets
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.integrations.settings import OutboxSettings
 from bot.integrations.ticketing.base import TicketBackend
+from bot.integrations.ticketing.servicenow import ServiceNowBackend
 from bot.models import OutboxEntry, Ticket
 from bot.outbox.worker import Worker
 
@@ -52,6 +54,16 @@ def worker(session: Session, backend: TicketBackend, clock: Any = None, **outbox
     factory = sessionmaker(bind=session.get_bind(), future=True, expire_on_commit=False)
     settings = OutboxSettings(**{**FAST_OUTBOX, **outbox})
     return Worker(backend, factory, settings, clock=clock) if clock else Worker(backend, factory, settings)
+
+
+def backend(fake: Any) -> ServiceNowBackend:
+    """The real ServiceNow backend pointed at the fake (fast HTTP, basic auth)."""
+    return ServiceNowBackend(fake.settings(), fake.basic_env())
+
+
+def creates(fake: Any) -> int:
+    """POSTs that reached the fake: each one makes an incident."""
+    return sum(1 for r in fake.requests if r.method == "POST")
 
 
 def outage() -> Diagnosis:

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.outbox import store
-from tests.fakes.ticket_desk import DeskBackend, FakeDesk
-from tests.outbox_support import open_ticket, rows, worker, write_config
+from tests.fakes.servicenow import FakeServiceNow
+from tests.outbox_support import backend, open_ticket, rows, worker, write_config
 
 
 @pytest.fixture
@@ -26,12 +26,13 @@ def cli(*args: str):
 def three_states(session) -> list:
     """One ticket delivered, one refused (failed), one waiting after an outage (pending)."""
     made = [open_ticket(session, f"u-mei:{i}") for i in range(3)]
-    with FakeDesk() as desk:
-        w = worker(session, DeskBackend(desk.url))
+    with FakeServiceNow() as sn:
+        w = worker(session, backend(sn))
         w.deliver_one(rows(session)[0].id)
-        desk.fail_next(422, {"error": "category is not valid"}, match=lambda r: r.method == "POST")
+        sn.fail_next(422, {"error": {"message": "Invalid category"}, "status": "failure"},
+                     match=lambda r: r.method == "POST")
         w.deliver_one(rows(session)[1].id)
-        desk.down()
+        sn.down()
         w.deliver_one(rows(session)[2].id)
     return made
 
@@ -46,7 +47,7 @@ def test_status_counts_oldest_wait_and_failures(demo_session, env) -> None:
     assert f"oldest pending: {waiting.number} create for servicenow" in out and "1 attempt(s)" in out
     assert f"retrying: {waiting.number} create" in out and "cannot reach" in out
     assert f"failed: {refused.number} create to servicenow (1 attempt(s)): " \
-           "servicenow HTTP 422: category is not valid" in out
+           "servicenow HTTP 422: Invalid category" in out
     assert "--retry-failed" in out
 
     data = json.loads(cli("status", "--json").output)

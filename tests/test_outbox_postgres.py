@@ -12,8 +12,8 @@ from bot.models import OutboxEntry, Ticket, TicketLink
 from bot.outbox.delivery import DELIVERED
 from bot.scenario.load import load_file
 from tests.conftest import DEMO
-from tests.fakes.ticket_desk import DeskBackend, FakeDesk
-from tests.outbox_support import open_ticket, outage, worker, write_config
+from tests.fakes.servicenow import FakeServiceNow
+from tests.outbox_support import backend, open_ticket, outage, worker, write_config
 from tests.test_postgres import pg_url  # noqa: F401 - the fresh-database fixture
 
 pytestmark = pytest.mark.postgres
@@ -47,8 +47,8 @@ def test_racing_workers_deliver_each_ticket_once(pg) -> None:
     for ticket in made:
         tickets.add_comment(pg, ticket.number, "more detail", "u-mei")
     pg.commit()
-    with FakeDesk() as desk:
-        workers = [worker(pg, DeskBackend(desk.url)) for _ in range(4)]
+    with FakeServiceNow() as sn:
+        workers = [worker(pg, backend(sn)) for _ in range(4)]
         start = threading.Barrier(len(workers))
         delivered = []
 
@@ -62,11 +62,11 @@ def test_racing_workers_deliver_each_ticket_once(pg) -> None:
         for t in threads:
             t.join(30)
         # a comment freed by another worker's create may be left for the next pass
-        delivered.append(worker(pg, DeskBackend(desk.url)).run_pass()[DELIVERED])
+        delivered.append(worker(pg, backend(sn)).run_pass()[DELIVERED])
         assert sum(delivered) == 12
-        correlations = [t["correlation_id"] for t in desk.tickets]
+        correlations = [i["correlation_id"] for i in sn.incidents]
         assert len(correlations) == len(set(correlations)) == 6
-        assert all(t["comments"] == ["Mei Chen: more detail"] for t in desk.tickets)
+        assert all(sn.work_notes(i["number"]) == ["Mei Chen: more detail"] for i in sn.incidents)
     pg.expire_all()
     assert count(pg, TicketLink) == 6
     assert pg.scalar(select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state != "delivered")) == 0

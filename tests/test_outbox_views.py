@@ -4,8 +4,8 @@ import pytest
 
 from bot import assistant, helpdesk, tickets
 from bot.outbox.views import remote_states
-from tests.fakes.ticket_desk import DeskBackend, FakeDesk
-from tests.outbox_support import open_ticket, worker, write_config
+from tests.fakes.servicenow import FakeServiceNow
+from tests.outbox_support import backend, open_ticket, worker, write_config
 
 
 @pytest.fixture
@@ -22,23 +22,24 @@ def test_queued_then_linked_in_status_lists_and_queue(demo_session, remote, monk
     assert f"{ticket.number} (queued for ServiceNow): new" in assistant.ticket_status(
         demo_session, "u-mei", ticket.number).texts[0]
     demo_session.commit()  # the read's audit row: SQLite has one writer at a time
-    with FakeDesk() as desk:
-        worker(demo_session, DeskBackend(desk.url)).run_pass()
+    with FakeServiceNow() as sn:
+        worker(demo_session, backend(sn)).run_pass()
     demo_session.expire_all()
     status = assistant.ticket_status(demo_session, "u-mei", ticket.number).texts[0]
-    assert status.startswith(f"{ticket.number} (ServiceNow DESK-1): new")
+    assert status.startswith(f"{ticket.number} (ServiceNow INC0010001): new")
     mine = assistant.my_tickets(demo_session, "u-mei").texts[0]
-    assert f"• {ticket.number} (ServiceNow DESK-1) [new, P1]" in mine
+    assert f"• {ticket.number} (ServiceNow INC0010001) [new, P1]" in mine
     queue = helpdesk.queue(demo_session, "u-hana").texts[0]
-    assert f"• {ticket.number} (ServiceNow DESK-1) P1" in queue
+    assert f"• {ticket.number} (ServiceNow INC0010001) P1" in queue
     assert f"• {older} P" in queue
 
 
 def test_a_refused_create_says_so(demo_session, remote) -> None:
     ticket = open_ticket(demo_session)
-    with FakeDesk() as desk:
-        desk.fail_next(400, {"error": "invalid caller"}, match=lambda r: r.method == "POST")
-        worker(demo_session, DeskBackend(desk.url)).run_pass()
+    with FakeServiceNow() as sn:
+        sn.fail_next(400, {"error": {"message": "Invalid caller"}, "status": "failure"},
+                     match=lambda r: r.method == "POST")
+        worker(demo_session, backend(sn)).run_pass()
     demo_session.expire_all()
     assert remote_states(demo_session, [ticket.number])[ticket.number].label == "not delivered to ServiceNow"
 

@@ -98,7 +98,7 @@ class Deliverer:
             # since a create looks for the correlation id first.
             transient = exc.transient or (exc.status is not None and exc.status < 400)
             return self._failed(job, str(exc), transient, exc.retry_after, exc.status)
-        except PermanentProblem as exc:
+        except (PermanentProblem, ValueError) as exc:  # our data does not fit the remote: retrying won't help
             return self._failed(job, str(exc), False, None, None)
         except Exception as exc:  # noqa: BLE001 - a surprise (malformed answer, bug) is retried, not lost
             log.exception("outbox row %s (%s %s) failed unexpectedly", job.entry_id, job.operation, job.number)
