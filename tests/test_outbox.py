@@ -290,3 +290,23 @@ def test_the_polling_worker_delivers_and_stops_when_told(demo_session, remote, s
     assert not thread.is_alive()
     assert [i["correlation_id"] for i in sn.incidents] == [rows(demo_session)[0].correlation_id]
     assert ticket.number in sn.incidents[0]["description"]
+
+
+def test_jira_gets_the_same_deliveries(demo_session, remote, monkeypatch) -> None:
+    """The outbox knows no vendor: the same rows reach Jira as an issue, a comment, Done."""
+    from bot.integrations.ticketing.jira import JiraBackend
+    from bot.outbox.views import remote_states
+    from tests.fakes.jira import FakeJira
+
+    monkeypatch.setenv("CLOSEBOT_TICKET_BACKEND", "jira")
+    ticket = open_ticket(demo_session)
+    tickets.add_comment(demo_session, ticket.number, "bank called back", "u-li")
+    tickets.resolve(demo_session, ticket.number, "interface restored", "u-li")
+    demo_session.commit()
+    with FakeJira() as jira:
+        assert worker(demo_session, JiraBackend(jira.settings(), jira.env())).run_pass()[DELIVERED] == 3
+        [issue] = jira.issues
+        assert jira.status(issue["key"]) == "Done"
+        assert "Li Wei: bank called back" in jira.comments(issue["key"])
+    demo_session.expire_all()
+    assert remote_states(demo_session, [ticket.number])[ticket.number].label == f"Jira {issue['key']}"
