@@ -39,6 +39,9 @@ from bot.nlp.normalize import (
     resolve_period,
     resolve_ticket_number,
 )
+from bot.outbox.config import system_name
+from bot.outbox.inline import deliver_now
+from bot.outbox.views import labelled, remote_states
 from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, kind_words
 
 SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
@@ -376,12 +379,22 @@ def open_ticket(
         session, user.id, result.company, diagnosis=result, note=note,
         idempotency_key=idempotency_key, focus=focus,
     )
+    remote = deliver_now(session, ticket)  # commits the ticket first when it goes to a remote system
     noun = "Incident" if ticket.category == "system_fault" else "Ticket"
-    reply_texts.append(
-        f"🎫 {noun} {ticket.number} is open (priority {ticket.priority}, {ticket.category}) for "
-        f"{result.company} {result.period}, with the diagnosis attached. The helpdesk will pick it "
-        f"up; ask me \"status of {ticket.number}\" any time."
-    )
+    shown = ticket.number if remote is None or not remote.linked else f"{ticket.number} ({remote.label})"
+    head = (f"🎫 {noun} {shown} is open (priority {ticket.priority}, {ticket.category}) for "
+            f"{result.company} {result.period}, with the diagnosis attached.")
+    ask = f"Ask me \"status of {ticket.number}\" any time."
+    if remote is not None and remote.queued:
+        name = system_name(remote.system)
+        reply_texts.append(
+            f"{head} {name} isn't answering right now, so it is queued here as {ticket.number} and will "
+            f"be delivered automatically; I'll tell you its {name} number once it's there. {ask}")
+    elif remote is not None and not remote.linked:
+        reply_texts.append(f"{head} {system_name(remote.system)} did not accept it, so it is kept here as "
+                           f"{ticket.number} and an operator will resend it. {ask}")
+    else:
+        reply_texts.append(f"{head} The helpdesk will pick it up; ask me \"status of {ticket.number}\" any time.")
     return Reply(reply_texts, [MY_TICKETS], {"ticket_number": ticket.number, "ticket_note": None})
 
 
@@ -405,7 +418,8 @@ def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply
                       "The helpdesk can tell you more."])
     audit.record(session, sender, "ticket_read", ticket.company_id, {"number": ticket.number})
     assignee = ticket.assignee_id or "nobody yet"
-    text = (f"{ticket.number}: {ticket.status.replace('_', ' ')} · priority {ticket.priority} · "
+    shown = labelled(ticket.number, remote_states(session, [ticket.number]))
+    text = (f"{shown}: {ticket.status.replace('_', ' ')} · priority {ticket.priority} · "
             f"assigned to {assignee}\n{ticket.summary}")
     resolution = tickets.latest_resolution(session, ticket) if ticket.status in DONE_TICKET_STATUSES else None
     if resolution is not None:
@@ -429,7 +443,8 @@ def my_tickets(session: Session, sender: str) -> Reply:
     audit.record(session, sender, "tickets_list", user.company_id, {"count": len(rows)})
     if not rows:
         return Reply(["You have no tickets. If a close is stuck, tell me and I'll look."])
-    lines = [f"• {r.number} [{r.status.replace('_', ' ')}, P{r.priority}] {r.company} "
+    remote = remote_states(session, [r.number for r in rows])
+    lines = [f"• {labelled(r.number, remote)} [{r.status.replace('_', ' ')}, P{r.priority}] {r.company} "
              f"{r.period or ''}: {_short(tickets.topic(r.summary, r.company, r.period), 90)}" for r in rows]
     open_count = sum(r.status in OPEN_TICKET_STATUSES for r in rows)
     return Reply([f"Your tickets ({open_count} open):\n" + "\n".join(lines)])

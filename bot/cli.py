@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 import click
 
 from bot.errors import ClosebotError, ScenarioError
+from bot.outbox.cli import outbox
 
 
 @click.group()
@@ -195,6 +196,9 @@ def chat(sender: str, server: str) -> None:
     from bot.chat import run_chat
 
     run_chat(sender, server)
+
+
+main.add_command(outbox)
 
 
 if __name__ == "__main__":

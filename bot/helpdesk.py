@@ -27,6 +27,7 @@ from bot.errors import NotFoundError, PermissionDenied
 from bot.models import Company, Ticket, User
 from bot.nlp.commands import assignee_from_text, queue_filter_from_text, status_from_text
 from bot.nlp.normalize import resolve_company, resolve_ticket_number
+from bot.outbox.views import labelled, remote_states
 from bot.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES
 
 QUEUE_SIZE = 8
@@ -63,8 +64,10 @@ def queue(
     if not rows:
         return Reply([f"No open close tickets{label}. 🎉"])
     deadlines = _deadlines(session, {r.company for r in rows})
+    remote = remote_states(session, [r.number for r in rows])
     lines = [
-        f"• {r.number} P{r.priority} {r.company} {r.period or ''} (due {deadlines.get(r.company, '-')}) "
+        f"• {labelled(r.number, remote)} P{r.priority} {r.company} {r.period or ''} "
+        f"(due {deadlines.get(r.company, '-')}) "
         f"{r.status.replace('_', ' ')}, {r.assignee or 'unassigned'}: "
         f"{tickets.shorten(tickets.topic(r.summary, r.company, r.period), 70)}"
         for r in rows

@@ -239,6 +239,53 @@ class Notification(Base):
     idempotency_key = Column(String(200), unique=True, nullable=True)
 
 
+class OutboxEntry(Base):
+    """One change a remote ticket system must receive: written with the local change, sent later.
+
+    ``correlation_id`` is the ticket's (the same on every row of a ticket): the remote ticket
+    carries it, so a create whose answer was lost is found instead of made twice.
+    ``idempotency_key`` makes the row itself unique (one create per ticket and system). A
+    worker owns a row while ``lease_expires_at`` is in the future (bot.outbox.store.claim).
+    """
+
+    __tablename__ = "ticket_outbox"
+    __table_args__ = (
+        Index("ix_ticket_outbox_due", "state", "system", "next_attempt_at"),
+        Index("ix_ticket_outbox_ticket", "ticket_id", "id"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(ForeignKey("tickets.id"))
+    system = Column(String(32))  # servicenow | jira: the backend configured when it was written
+    operation = Column(String(16))  # create | status | comment
+    payload = Column(JSON)
+    correlation_id = Column(String(100), index=True)
+    idempotency_key = Column(String(200), unique=True)
+    state = Column(String(16), default="pending")  # pending | delivered | failed
+    attempts = Column(Integer, default=0)
+    next_attempt_at = Column(UTCDateTime, default=utcnow)
+    lease_owner = Column(String(100), nullable=True)
+    lease_expires_at = Column(UTCDateTime, nullable=True)
+    last_error = Column(Text, nullable=True)
+    created_at = Column(UTCDateTime, default=utcnow)
+    delivered_at = Column(UTCDateTime, nullable=True)
+
+
+class TicketLink(Base):
+    """The remote ticket a local one became: "CLS-000004 is INC0010001 in ServiceNow"."""
+
+    __tablename__ = "ticket_links"
+    __table_args__ = (UniqueConstraint("ticket_id", "system"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    ticket_id = Column(ForeignKey("tickets.id"), index=True)
+    system = Column(String(32))
+    remote_id = Column(String(100))
+    remote_number = Column(String(64))
+    url = Column(Text, nullable=True)
+    linked_at = Column(UTCDateTime, default=utcnow)
+
+
 class AuditEntry(Base):
     """What the assistant did for whom: every data access and every change."""
 
@@ -254,6 +301,8 @@ class AuditEntry(Base):
 
 
 SCENARIO_TABLES = (
+    OutboxEntry,
+    TicketLink,
     Notification,
     Escalation,
     TicketResolution,

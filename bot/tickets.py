@@ -17,6 +17,7 @@ from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import NotFoundError
 from bot.models import Company, Ticket, TicketComment, TicketResolution, User
 from bot.nlp.normalize import resolve_ticket_number
+from bot.outbox import store as outbox
 from bot.vocabulary import (
     DONE_TICKET_STATUSES,
     OPEN_TICKET_STATUSES,
@@ -107,11 +108,21 @@ def _lock_numbering(session: Session) -> None:
     """Let one transaction at a time pick a number on PostgreSQL, until it commits.
 
     Without it, parallel writers (several action server workers or threads) all read the same
-    highest number, and all but one lose the unique race on every retry. SQLite already admits
-    one writer at a time. The lock is held for the rest of a short transaction.
+    highest number, and all but one lose the unique race on every retry. The lock is held for
+    the rest of a short transaction.
+
+    On SQLite the driver opens a transaction only at the first write, so the savepoint around
+    the insert would otherwise *be* the transaction, and releasing it would commit the ticket
+    before its audit row and outbox row (a later rollback would keep the ticket alone).
+    ``BEGIN IMMEDIATE`` opens the real transaction first, taking SQLite's one write lock.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TICKET_NUMBER_LOCK})
+    elif dialect == "sqlite":
+        connection = session.connection()
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _next_number(session: Session) -> str:
@@ -188,6 +199,7 @@ def create_ticket(
             session, requester_id, "ticket_create", company_id,
             {"number": ticket.number, "category": category, "priority": ticket.priority},
         )
+        outbox.on_created(session, ticket)  # same transaction: no ticket without its delivery
         return ticket
     raise RuntimeError("could not allocate a ticket number")
 
@@ -256,6 +268,7 @@ def update_status(session: Session, number: str, status: str, actor: Optional[st
             session, ticket, actor,
             f"{ticket.number} is now {status.replace('_', ' ')} ({display_name(session, actor)}).",
         )
+        outbox.on_changed(session, ticket, outbox.STATUS, {"status": status})
     return ticket
 
 
@@ -266,6 +279,7 @@ def add_comment(
     ticket.comments.append(TicketComment(author_id=author_id, body=body))
     ticket.updated_at = datetime.now(timezone.utc)
     audit.record(session, author_id, "ticket_comment", ticket.company_id, {"number": ticket.number})
+    outbox.on_changed(session, ticket, outbox.COMMENT, {"body": f"{display_name(session, author_id)}: {body}"})
     if notify:
         notifications.notify_requester(
             session, ticket, author_id,
@@ -279,7 +293,7 @@ def assign(session: Session, number: str, assignee_id: str, actor: Optional[str]
     ticket = get_ticket(session, number)
     if session.get(User, assignee_id) is None:
         raise NotFoundError(f"no user {assignee_id!r} in the directory")
-    old = ticket.assignee_id
+    old, old_status = ticket.assignee_id, ticket.status
     ticket.assignee_id = assignee_id
     if ticket.status == "new":
         ticket.status = "in_progress"
@@ -291,6 +305,10 @@ def assign(session: Session, number: str, assignee_id: str, actor: Optional[str]
             session, ticket, actor,
             f"{display_name(session, assignee_id)} is now handling {ticket.number}.",
         )
+        if ticket.status != old_status:
+            outbox.on_changed(session, ticket, outbox.STATUS, {"status": ticket.status})
+        outbox.on_changed(session, ticket, outbox.COMMENT,
+                          {"body": f"Assigned to {display_name(session, assignee_id)} ({assignee_id})."})
     return ticket
 
 
@@ -314,6 +332,7 @@ def resolve(
         session, ticket, actor,
         f"✅ {ticket.number} is {status} by {display_name(session, actor)}: {shorten(note, 200)}",
     )
+    outbox.on_changed(session, ticket, outbox.STATUS, {"status": status, "note": note})
     return ticket
 
 

@@ -121,6 +121,9 @@ class FakeService:
                     super().finish()
 
             def _serve(self) -> None:
+                if service._server is None:  # down(): a kept-alive connection is cut too, as in an outage
+                    self.close_connection = True
+                    return
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Request(self.command, parts.path, parse_qs(parts.query),
