@@ -86,3 +86,15 @@ def test_the_environment_selects_jira(tmp_path: Path, monkeypatch: pytest.Monkey
         assert isinstance(backend, JiraBackend)
         ref = backend.create(RemoteTicketRequest("env-1", "T-0002", "Summary", "Text", "other", 4, "new", "ACME"))
         assert jira.issue(ref.number)["fields"]["priority"] == "Low"
+
+
+@pytest.mark.parametrize("backend, env, kind", [
+    ("servicenow", {"SERVICENOW_USERNAME": "svc", "SERVICENOW_PASSWORD": "pw"}, ServiceNowBackend),
+    ("jira", {"JIRA_EMAIL": "bot@acme.test", "JIRA_API_TOKEN": "tok"}, JiraBackend),
+])
+def test_the_example_file_configures_each_backend(backend: str, env: dict, kind: type) -> None:
+    """closebot.example.yml is what people copy: its tickets section must build both backends."""
+    settings = load_settings(Path(__file__).resolve().parent.parent / "closebot.example.yml")
+    assert settings.tickets.backend == "local"  # the sample changes nothing until asked
+    settings.tickets.backend = backend
+    assert isinstance(backend_from_settings(settings, env), kind)
