@@ -42,7 +42,7 @@ from bot.nlp.normalize import (
 from bot.outbox.config import system_name
 from bot.outbox.inline import deliver_now
 from bot.outbox.views import labelled, remote_states
-from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, kind_words
+from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, kind_words, module_words
 
 SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
 
@@ -307,12 +307,12 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
         return reply
     after = Diagnosis.from_dict(after_dict)
     changes = compare(before, after)
-    target = MODULE_LABELS.get(after.module, after.module).lower()
+    target = module_words(after.module)
     lines = [f"🔁 Rechecked {after.company} {after.period} ({target}):"]
     if changes.fixed:
         lines.append("✅ Fixed: " + _keys_text(changes.fixed))
     if changes.closed:
-        lines.append("✅ Closed since: " + ", ".join(MODULE_LABELS.get(m, m).lower() for m in changes.closed))
+        lines.append("✅ Closed since: " + ", ".join(module_words(m) for m in changes.closed))
     if changes.still:
         lines.append("⏳ Still open: " + _keys_text(changes.still))
     if changes.new:
@@ -513,7 +513,7 @@ def _source_tag(reading: StatusReading) -> str:
 
 
 def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide] = None) -> List[str]:
-    target = MODULE_LABELS.get(result.module, result.module).lower()
+    target = module_words(result.module)
     deadline = _deadline_text(company)
     if result.can_close and result.target_status == "closed":
         return [f"✅ {result.company} {result.period}: the {target} is already closed; nothing to do."]
@@ -532,7 +532,7 @@ def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide]
     if unknown:
         head += f"\n⚠️ {unknown}"
     first_text = f"1/{len(roots)} " + render_blocker(result, roots[0], first) if roots else ""
-    others = [f"• {kind_words(b.kind)} ({MODULE_LABELS.get(b.module, b.module).lower()}): "
+    others = [f"• {kind_words(b.kind)} in {module_words(b.module)}: "
               f"{', '.join(b.refs) or '—'}" for b in roots[1:]]
     texts = [head, first_text]
     if others:
@@ -577,7 +577,7 @@ def _chain(result: Diagnosis, blocker: Blocker) -> str:
         frontier = parents
     if result.module not in modules:
         modules.append(result.module)
-    return " → ".join(MODULE_LABELS.get(m, m).lower() for m in modules)
+    return " → ".join(module_words(m) for m in modules)
 
 
 def _diagnosis_buttons(result: Diagnosis, index: int, guided: Optional[Guide] = None) -> List[Button]:

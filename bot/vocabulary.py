@@ -104,3 +104,9 @@ MODULE_LABELS: Dict[str, str] = {
     "cash": "Cash management",
     "general_ledger": "General ledger",
 }
+
+
+def module_words(module: str) -> str:
+    """The module as it reads mid-sentence: "receivables (AR)", "general ledger"."""
+    label = MODULE_LABELS.get(module, module.replace("_", " "))
+    return label[:1].lower() + label[1:]

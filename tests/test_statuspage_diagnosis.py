@@ -187,7 +187,7 @@ def test_guide_for_a_page_component(demo_session, page) -> None:
             "queue") in text
     assert f"Follow it at {SHORTLINK}." in text
     # What still works: the modules it does not touch, and what is up on both sides.
-    assert "Affects cash management, receivables (ar). Still works: sales, purchasing, inventory" in text
+    assert "Affects cash management, receivables (AR). Still works: sales, purchasing, inventory" in text
     assert "(Bank file transfer, ERP database, Ledger API up)" in text
     assert "fixing PAY-88" in text and "is moot" in text
     assert "Who: " in text and "helpdesk" in text

@@ -20,7 +20,7 @@ from bot.diagnosis.result import Blocker, Diagnosis
 from bot.diagnosis.status import ComponentReading, Incident, StatusReading, age_text
 from bot.fixes.records import Owners, names, owners_of, people_text, person, records_of
 from bot.models import Component, ModuleState
-from bot.vocabulary import MODULES
+from bot.vocabulary import MODULES, module_words
 
 #: Records listed in one message; the rest are counted and offered behind "Show all".
 SHOWN = 3
@@ -199,7 +199,7 @@ def _moot_payments(session: Session, d: Diagnosis, b: Blocker, rows: Sequence) -
 def _jobs(session: Session, d: Diagnosis, b: Blocker, rows: Sequence, limit: int, who: Who):
     lines = []
     for row in rows[:limit]:
-        lines.append(f"Batch job {row.id} '{row.name}' ({_label(row.module).lower()}) "
+        lines.append(f"Batch job {row.id} '{row.name}' ({module_words(row.module)}) "
                      f"{advice.job_problem(row.status, row.error, row.finished_at)}.")
         hint = next((h for word, h in JOB_HINTS.items() if word in (row.error or "").lower()), None)
         if hint:
@@ -225,7 +225,7 @@ def _mismatches(session: Session, d: Diagnosis, b: Blocker, rows: Sequence, limi
     lines = []
     for row in rows[:limit]:
         diff: Decimal = row.subledger_total - row.gl_total
-        side = (f"the sub-ledger is higher: look for {_label(row.module).lower()} documents not "
+        side = (f"the sub-ledger is higher: look for {module_words(row.module)} documents not "
                 "transferred to the GL" if diff > 0 else
                 "the GL is higher: look for entries posted directly in the general ledger")
         lines.append(
@@ -298,13 +298,13 @@ def _still_works(session: Session, d: Diagnosis, affected: Sequence[str]) -> str
                                          ModuleState.period == d.period)
     ).all()
     # In close order (the vocabulary's), the same on every database.
-    working = [_label(m).lower() for m in MODULES if m in used and m not in affected]
+    working = [module_words(m) for m in MODULES if m in used and m not in affected]
     up = list(session.scalars(select(Component.name).where(Component.status == "operational")
                               .order_by(Component.name)).all())
     reading = d.system_status
     if reading is not None and reading.available:  # a stale reading cannot vouch for anything
         up = sorted(set(up) | {c.name for c in reading.components if c.operational})
-    parts = [f"Affects {', '.join(_label(m).lower() for m in affected) or 'no close module'}."]
+    parts = [f"Affects {', '.join(module_words(m) for m in affected) or 'no close module'}."]
     if working:
         parts.append(f"Still works: {', '.join(working)}")
     if up:
@@ -316,10 +316,10 @@ def _module(session: Session, d: Diagnosis, b: Blocker, rows: Sequence, limit: i
     if b.refs != [b.module]:  # earlier periods of the target
         return [b.summary + ".", f"Fix: {b.fix}"], len(b.refs), len(b.refs)
     me = d.blockers.index(b)
-    waits_for = [_label(d.blockers[i].module).lower() for i in b.caused_by
+    waits_for = [module_words(d.blockers[i].module) for i in b.caused_by
                  if d.blockers[i].kind == "module_not_closed"]
-    waiting = [_label(x.module).lower() for x in d.blockers if me in x.caused_by]
-    waiting = waiting or [_label(d.module).lower()]
+    waiting = [module_words(x.module) for x in d.blockers if me in x.caused_by]
+    waiting = waiting or [module_words(d.module)]
     order = f"{_label(b.module)} must close before the {' and the '.join(waiting)}"
     if waits_for:
         order += f"; it waits for {', '.join(waits_for)} first"
@@ -327,7 +327,7 @@ def _module(session: Session, d: Diagnosis, b: Blocker, rows: Sequence, limit: i
 
 
 def _permission(session: Session, d: Diagnosis, b: Blocker, rows: Sequence, limit: int, who: Who):
-    target = _label(b.module).lower()
+    target = module_words(b.module)
     if not b.refs:
         return [f"You may not close the {target}, and nobody at {d.company} may.",
                 f"Fix: {b.fix}"], 0, 0
