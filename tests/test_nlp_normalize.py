@@ -109,5 +109,7 @@ def test_resolve_company(text, expected) -> None:
 def test_resolve_ticket_number() -> None:
     assert resolve_ticket_number("cls-12") == "CLS-000012"
     assert resolve_ticket_number("CLS12") == "CLS-000012"
+    assert resolve_ticket_number("CLS 7") == "CLS-000007"
+    assert resolve_ticket_number("#cls 000140") == "CLS-000140"
     assert resolve_ticket_number("inc0010002") == "INC0010002"
     assert resolve_ticket_number("#CLS-000123") == "CLS-000123"

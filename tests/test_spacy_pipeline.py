@@ -60,6 +60,8 @@ def test_cjk_characters_are_split(nlp) -> None:
         ),
         ("status of CLS-000123 pls", [("CLS-000123", "ticket_number")]),
         ("any news on cls-12?", [("cls-12", "ticket_number")]),
+        ("status of CLS 7 pls", [("CLS 7", "ticket_number")]),
+        ("where is ticket #cls 000140", [("#cls 000140", "ticket_number")]),
         (
             "why is inventory not closing for c-300",
             [("inventory", "module"), ("c-300", "company")],

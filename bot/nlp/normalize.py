@@ -159,5 +159,5 @@ def resolve_ticket_number(text: str) -> str:
     Numbers of other shapes (e.g. loaded from a scenario) are only stripped and upper-cased.
     """
     cleaned = str(text or "").strip().lstrip("#").upper()
-    match = re.fullmatch(r"CLS-?(\d{1,6})", cleaned)
+    match = re.fullmatch(r"CLS[-\s]?(\d{1,6})", cleaned)
     return f"CLS-{int(match.group(1)):06d}" if match else cleaned

@@ -333,6 +333,9 @@ def token_patterns() -> List[Dict[str, Any]]:
     pats.append({"label": TICKET_NUMBER, "pattern": [{"LOWER": {"REGEX": TICKET_REGEX}}]})
     # "#cls-12" when the tokenizer splits off the "#": the span keeps it, as typed
     pats.append({"label": TICKET_NUMBER, "pattern": [{"ORTH": "#"}, {"LOWER": {"REGEX": TICKET_REGEX}}]})
+    # "CLS 7" / "cls 000140" typed with a space: the prefix and the number as two tokens
+    pats.append({"label": TICKET_NUMBER, "pattern": [{"ORTH": "#", "OP": "?"}, {"LOWER": {"IN": ["cls", "cls-"]}},
+                                                     {"TEXT": {"REGEX": r"^\d{1,9}$"}}]})
     pats.append({"label": ERROR_CODE, "pattern": [
         {"LOWER": {"IN": ["message", "msg", "error", "err"]}},
         {"LOWER": {"IN": ["no", "no.", "number", "code", "#"]}, "OP": "?"},
