@@ -1,9 +1,10 @@
 """Shared pieces of the outbox tests: a settable clock, fast settings, the ServiceNow backend on
 the fake, a ticket maker."""
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, List
 
 import yaml
 from sqlalchemy import select
@@ -78,6 +79,15 @@ def open_ticket(session: Session, key: str = "u-mei:m1") -> Ticket:
     ticket = tickets.create_ticket(session, "u-mei", "C100", outage(), idempotency_key=key)
     session.commit()
     return ticket
+
+
+#: the tag an outbox comment ends with (bot.integrations.ticketing.common.comment_tag)
+COMMENT_TAG = re.compile(r"\n\n\[closebot ref [0-9a-f]{12}\]$")
+
+
+def untagged(texts: List[str]) -> List[str]:
+    """Comments as people wrote them: the outbox's trailing ``[closebot ref …]`` tag removed."""
+    return [COMMENT_TAG.sub("", text) for text in texts]
 
 
 def rows(session: Session) -> list:

@@ -18,7 +18,7 @@ from bot.outbox import store
 from bot.outbox.delivery import DELIVERED, FAILED, LOST, RETRY, SKIPPED, backoff_seconds
 from bot.outbox.inline import deliver_now
 from tests.fakes.servicenow import FakeServiceNow
-from tests.outbox_support import Clock, backend, creates, open_ticket, rows, worker, write_config
+from tests.outbox_support import Clock, backend, creates, open_ticket, rows, untagged, worker, write_config
 
 POST = {"match": lambda r: r.method == "POST"}
 
@@ -143,7 +143,7 @@ def test_refusal_fails_until_requeued_and_holds_back_later_changes(demo_session,
     demo_session.commit()
     assert w.run_pass()[DELIVERED] == 2
     [incident] = sn.incidents
-    assert sn.work_notes(incident["number"]) == ["Mei Chen: still stuck"]
+    assert untagged(sn.work_notes(incident["number"])) == ["Mei Chen: still stuck"]
 
 
 def test_changes_follow_the_create_in_order(demo_session, remote, sn) -> None:
@@ -160,7 +160,8 @@ def test_changes_follow_the_create_in_order(demo_session, remote, sn) -> None:
     assert w.run_pass(ignore_backoff=True)[DELIVERED] == 5
     [incident] = sn.incidents
     assert (incident["state"], incident["close_notes"]) == ("6", "interface restored")
-    assert sn.work_notes(incident["number"]) == ["Assigned to Li Wei (u-li).", "Li Wei: bank called back"]
+    assert untagged(sn.work_notes(incident["number"])) == ["Assigned to Li Wei (u-li).",
+                                                           "Li Wei: bank called back"]
     states = [r.json()["state"] for r in sn.requests if r.method == "PUT"]
     assert states == ["2", "6"]  # in progress, then resolved
 
@@ -307,6 +308,6 @@ def test_jira_gets_the_same_deliveries(demo_session, remote, monkeypatch) -> Non
         assert worker(demo_session, JiraBackend(jira.settings(), jira.env())).run_pass()[DELIVERED] == 3
         [issue] = jira.issues
         assert jira.status(issue["key"]) == "Done"
-        assert "Li Wei: bank called back" in jira.comments(issue["key"])
+        assert "Li Wei: bank called back" in untagged(jira.comments(issue["key"]))
     demo_session.expire_all()
     assert remote_states(demo_session, [ticket.number])[ticket.number].label == f"Jira {issue['key']}"

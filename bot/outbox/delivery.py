@@ -4,6 +4,9 @@ The remote call runs outside any database transaction (a slow remote must not ho
 lock); the outcome is written in one commit that first re-checks the lease. For a create,
 the remote is asked for the ticket by correlation id before anything is created, so a
 worker that died after the remote's answer and before our commit cannot cause a duplicate.
+A comment carries its row's idempotency key; when an earlier attempt may have reached the
+remote (the row was attempted before, or taken over from a dead worker's lease) the backend
+looks for the comment with that key before posting it.
 """
 
 import logging
@@ -53,7 +56,9 @@ class _Job:
     system: str
     payload: dict
     correlation_id: str
+    idempotency_key: str
     attempts: int
+    maybe_sent: bool  # an earlier attempt may have reached the remote
     ticket_id: int
     number: str
     requester_id: Optional[str]
@@ -83,12 +88,13 @@ class Deliverer:
     def claim_and_deliver(self, entry_id: int) -> str:
         """Claim the row and deliver it; SKIPPED when another worker has it or it is done."""
         with self.sessions() as session:
-            claimed = store.claim(session, entry_id, self.owner, self.clock(), self.settings.lease_seconds)
-        return self.deliver(entry_id) if claimed else SKIPPED
+            taken = store.take(session, entry_id, self.owner, self.clock(), self.settings.lease_seconds)
+        return SKIPPED if taken is None else self.deliver(entry_id, taken_over=taken)
 
-    def deliver(self, entry_id: int) -> str:
-        """Send a row this worker has claimed; the outcome is committed before returning."""
-        job = self._read(entry_id)
+    def deliver(self, entry_id: int, taken_over: bool = False) -> str:
+        """Send a row this worker has claimed (``taken_over``: from an expired lease); the
+        outcome is committed before returning."""
+        job = self._read(entry_id, taken_over)
         if job is None:
             return LOST
         try:
@@ -106,7 +112,7 @@ class Deliverer:
         return self._delivered(job, ref, found)
 
     # -- steps ----------------------------------------------------------------------------------
-    def _read(self, entry_id: int) -> Optional[_Job]:
+    def _read(self, entry_id: int, taken_over: bool) -> Optional[_Job]:
         with self.sessions() as session:
             row = session.get(OutboxEntry, entry_id)
             if row is None or row.lease_owner != self.owner:
@@ -115,7 +121,9 @@ class Deliverer:
             link = store.link_of(session, row.ticket_id, row.system)
             return _Job(
                 entry_id=row.id, operation=row.operation, system=row.system, payload=dict(row.payload or {}),
-                correlation_id=row.correlation_id, attempts=row.attempts or 0, ticket_id=row.ticket_id,
+                correlation_id=row.correlation_id, idempotency_key=row.idempotency_key,
+                attempts=row.attempts or 0, maybe_sent=taken_over or (row.attempts or 0) > 0,
+                ticket_id=row.ticket_id,
                 number=ticket.number, requester_id=ticket.requester_id, company_id=ticket.company_id,
                 link=None if link is None else RemoteRef(link.system, link.remote_id, link.remote_number,
                                                          link.url),
@@ -137,7 +145,8 @@ class Deliverer:
         if job.operation == store.STATUS:
             self.backend.update_status(job.link, job.payload["status"], job.payload.get("note"))
         elif job.operation == store.COMMENT:
-            self.backend.add_comment(job.link, job.payload["body"])
+            self.backend.add_comment(job.link, job.payload["body"], key=job.idempotency_key,
+                                     maybe_sent=job.maybe_sent)
         else:
             raise PermanentProblem(f"unknown operation {job.operation!r}")
         return None, False

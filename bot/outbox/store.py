@@ -145,14 +145,30 @@ def _lease_free(now: datetime) -> Any:
 
 def claim(session: Session, entry_id: int, owner: str, now: datetime, lease_seconds: float) -> bool:
     """Take the row for ``lease_seconds``; False when another worker holds it or it is done."""
-    result = session.execute(
-        update(OutboxEntry)
-        .where(OutboxEntry.id == entry_id, OutboxEntry.state == PENDING, _lease_free(now))
-        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=lease_seconds))
-        .execution_options(synchronize_session=False)
-    )
+    return take(session, entry_id, owner, now, lease_seconds) is not None
+
+
+def take(session: Session, entry_id: int, owner: str, now: datetime, lease_seconds: float) -> Optional[bool]:
+    """Claim the row: None when another worker holds it or it is done, else whether the row was
+    taken over from a lease that ran out.
+
+    A lease that ran out means a worker died (or hung) mid-delivery, maybe after the remote
+    stored the change: the next delivery must check before sending again. Two conditional
+    UPDATEs (never-leased first, then expired) tell the cases apart without reading first.
+    """
+    values = {"lease_owner": owner, "lease_expires_at": now + timedelta(seconds=lease_seconds)}
+    pending = and_(OutboxEntry.id == entry_id, OutboxEntry.state == PENDING)
+    taken_over = False
+    for free in (OutboxEntry.lease_owner.is_(None),
+                 and_(OutboxEntry.lease_owner.is_not(None), _lease_free(now))):
+        result = session.execute(update(OutboxEntry).where(pending, free).values(**values)
+                                 .execution_options(synchronize_session=False))
+        if result.rowcount == 1:
+            session.commit()
+            return taken_over
+        taken_over = True
     session.commit()
-    return result.rowcount == 1
+    return None
 
 
 def _owned(entry_id: int, owner: str) -> Any:

@@ -7,7 +7,10 @@ empty), ``sysparm_query`` (``field=value`` terms joined by ``^``, ``ORDERBY``/``
 "status": "failure"}``. An empty query answers ``404 No Record found`` on ``/api/now/v1/``
 (and on the unversioned path when ``empty_404`` is set, like an instance whose default is v1)
 and ``200 {"result": []}`` otherwise. Resolving or closing without ``close_code`` and
-``close_notes`` is refused with the instance's data-policy error.
+``close_notes`` is refused with the instance's data-policy error. Work notes are journal entries:
+they read back empty on the incident and live as ``sys_journal_field`` rows (``element_id`` the
+incident's sys_id, ``element`` ``work_notes``, ``name`` the table, ``value`` the text), which
+can be listed with the same query syntax (``valueLIKE...``).
 
 Use: ``with FakeServiceNow() as sn: backend = ServiceNowBackend(sn.settings(), sn.basic_env())``
 then read ``sn.incidents``, ``sn.incident("INC0010001")``, ``sn.work_notes(...)`` or move an
@@ -44,6 +47,8 @@ PRIORITY = {("1", "1"): "1", ("1", "2"): "2", ("2", "1"): "2", ("1", "3"): "3", 
             ("3", "1"): "3", ("2", "3"): "4", ("3", "2"): "4", ("3", "3"): "5"}
 _ROUTE = re.compile(r"^/api/now(?:/(v1|v2))?/table/([^/]+)(?:/([^/]+))?/?$")
 _TERM = re.compile(r"^([a-z_]+)(=|!=|LIKE|STARTSWITH)(.*)$")
+JOURNAL = "sys_journal_field"
+JOURNAL_COLUMNS = ("sys_id", "element_id", "element", "name", "value", "sys_created_on", "sys_created_by")
 
 
 def failure(status: int, message: str, detail: Optional[str] = None,
@@ -60,12 +65,13 @@ class FakeServiceNow(FakeService):
         self.users: Dict[str, str] = {USER: PASSWORD}
         self.tokens = {TOKEN}
         self.empty_404 = empty_404
-        self.tables = {"incident"}
+        self.tables = {"incident", JOURNAL}
         #: every incident, in creation order (the fake's storage: mutate via set_state)
         self.incidents: List[Dict[str, str]] = []
         #: how each request authenticated: "basic:<user>", "bearer" or "none"
         self.auth_seen: List[str] = []
-        self._journal: Dict[str, List[str]] = {}
+        #: sys_journal_field rows, oldest first (work notes of every incident)
+        self.journal: List[Dict[str, str]] = []
         self._next_number = 10001
 
     # -- helpers for tests --------------------------------------------------------------------
@@ -92,7 +98,9 @@ class FakeServiceNow(FakeService):
 
     def work_notes(self, number_or_sys_id: str) -> List[str]:
         """The work notes journal of one incident, oldest first."""
-        return list(self._journal.get(self.incident(number_or_sys_id)["sys_id"], []))
+        sys_id = self.incident(number_or_sys_id)["sys_id"]
+        with self._lock:
+            return [e["value"] for e in self.journal if e["element_id"] == sys_id and e["element"] == "work_notes"]
 
     def set_state(self, number_or_sys_id: str, state: str, **fields: str) -> None:
         """Move an incident as an agent would in the UI (resolving fills in close data)."""
@@ -117,6 +125,10 @@ class FakeServiceNow(FakeService):
         if table not in self.tables:
             return failure(400, f"Invalid table {table}")
         with self._lock:
+            if table == JOURNAL:
+                if sys_id is None and request.method == "GET":
+                    return self._list(request, version, JOURNAL)
+                return failure(403, "Operation Failed", "ACL restricts the record operation")
             if sys_id is None and request.method == "GET":
                 return self._list(request, version)
             if sys_id is None and request.method == "POST":
@@ -146,9 +158,9 @@ class FakeServiceNow(FakeService):
             return None
         return failure(401, "User Not Authenticated", "Required to provide Auth information")
 
-    def _list(self, request: Request, version: Optional[str]) -> Reply:
+    def _list(self, request: Request, version: Optional[str], table: str = "incident") -> Reply:
         try:
-            records = self._select(request.arg("sysparm_query", "") or "")
+            records = self._select(request.arg("sysparm_query", "") or "", table)
         except ValueError as exc:
             return failure(400, "Invalid query", str(exc))
         offset = int(request.arg("sysparm_offset", "0") or 0)
@@ -172,7 +184,6 @@ class FakeServiceNow(FakeService):
                       impact="3", urgency="3", active="true", opened_at=now, sys_created_on=now,
                       sys_updated_on=now, sys_class_name=table, opened_by=uuid.uuid5(uuid.NAMESPACE_DNS, USER).hex)
         self._next_number += 1
-        self._journal[sys_id] = []
         error = self._apply(record, body)
         if error is not None:
             return error
@@ -226,11 +237,14 @@ class FakeServiceNow(FakeService):
         updated["sys_updated_on"] = _now()
         record.update(updated)
         if note:
-            self._journal.setdefault(record["sys_id"], []).append(note)
+            self.journal.append({"sys_id": uuid.uuid4().hex, "element_id": record["sys_id"],
+                                 "element": "work_notes", "name": record["sys_class_name"], "value": note,
+                                 "sys_created_on": _now(), "sys_created_by": USER})
         return None
 
-    def _select(self, query: str) -> List[Dict[str, str]]:
-        """Records matching an encoded query (``a=b^c!=d^ORDERBYe``)."""
+    def _select(self, query: str, table: str = "incident") -> List[Dict[str, str]]:
+        """Records of ``table`` matching an encoded query (``a=b^c!=d^ORDERBYe``)."""
+        columns, rows = (JOURNAL_COLUMNS, self.journal) if table == JOURNAL else (COLUMNS, self.incidents)
         conditions: List[Tuple[str, str, str]] = []
         order: List[Tuple[str, bool]] = []
         for term in filter(None, query.split("^")):
@@ -241,16 +255,16 @@ class FakeServiceNow(FakeService):
                 order.append((term[len("ORDERBY"):], False))
                 continue
             match = _TERM.match(term)
-            if match is None or match.group(1) not in COLUMNS:
+            if match is None or match.group(1) not in columns:
                 raise ValueError(f"unsupported query term {term!r}")
             conditions.append(match.groups())  # type: ignore[arg-type]
-        records = [r for r in self.incidents if all(_holds(r, *c) for c in conditions)]
+        records = [r for r in rows if all(_holds(r, *c) for c in conditions)]
         for field, descending in reversed(order):
             records.sort(key=lambda r, f=field: r.get(f, ""), reverse=descending)
         return records
 
     def _render(self, record: Dict[str, str], fields: Optional[str]) -> Dict[str, Any]:
-        names = [f.strip() for f in fields.split(",") if f.strip()] if fields else list(COLUMNS)
+        names = [f.strip() for f in fields.split(",") if f.strip()] if fields else list(record)
         shown: Dict[str, Any] = {}
         for name in names:
             if name not in record:

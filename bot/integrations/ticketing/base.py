@@ -2,7 +2,8 @@
 
 Every backend stamps the ticket it creates with our ``correlation_id`` (the local ticket's
 idempotency key), so that after a crash between the remote's answer and our commit the next
-attempt finds the ticket instead of creating a second one.
+attempt finds the ticket instead of creating a second one. Comments get the same protection
+from a per-comment ``key`` (see ``add_comment``).
 """
 
 from dataclasses import dataclass, field
@@ -55,5 +56,13 @@ class TicketBackend(Protocol):
         """Move the ticket to the remote status mapped from our ``status`` (a no-op when it is
         already there); ``note`` is the resolution note when resolving or closing."""
 
-    def add_comment(self, ref: RemoteRef, body: str) -> None:
-        """A work note (ServiceNow) or comment (Jira)."""
+    def add_comment(self, ref: RemoteRef, body: str, *, key: Optional[str] = None,
+                    maybe_sent: bool = False) -> None:
+        """A work note (ServiceNow) or comment (Jira).
+
+        ``key`` is stable across retries of the same comment (the outbox row's idempotency key):
+        the comment carries a short tag made from it, so that when ``maybe_sent`` (an earlier
+        attempt may have reached the remote before its answer was lost) the backend first looks
+        for a comment with that tag and posts nothing if it finds one. Two comments with the
+        same text but different keys are both posted.
+        """

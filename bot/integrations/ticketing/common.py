@@ -48,6 +48,23 @@ def correlation_token(correlation_id: str, max_len: int = CORRELATION_MAX) -> st
     return f"{prefix}-{digest}" if prefix else digest
 
 
+def comment_tag(key: str) -> str:
+    """The short tag a comment made for outbox ``key`` ends with, e.g. ``[closebot ref 1a2b3c4d5e6f]``.
+
+    A hash, not the key itself: it is short enough not to bother readers, holds no characters
+    either vendor's query syntax or formatting treats specially, and is the same on every retry.
+    """
+    if not key:
+        raise ValueError("a comment tag needs a key")
+    return f"[{comment_tag_text(key)}]"
+
+
+def comment_tag_text(key: str) -> str:
+    """The tag without its brackets: what a remote search looks for (brackets are special in
+    some query syntaxes, and 48 bits of hash are unique enough within one ticket's comments)."""
+    return f"closebot ref {hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]}"
+
+
 def one_line(text: str, limit: int) -> str:
     """Whitespace collapsed to single spaces and cut to ``limit`` characters (with an ellipsis)."""
     flat = " ".join(text.split())

@@ -4,6 +4,8 @@ Descriptions and comments go as Atlassian Document Format (v3 refuses plain stri
 issue we create carries the label ``closebot-<correlation>`` so a retry after a lost answer
 finds it with ``/rest/api/3/search/jql`` (the old ``/rest/api/3/search`` answers 410 Gone).
 Status changes go through the issue's workflow transitions: Jira has no "set status".
+A comment sent for an outbox row ends with a paragraph tagged with the row's key; a retry that
+may follow a lost answer first looks for that tag among the issue's latest comments.
 """
 
 import os
@@ -21,6 +23,8 @@ from bot.integrations.ticketing.base import RemoteRef, RemoteTicketRequest
 from bot.integrations.ticketing.common import (
     WorkflowError,
     base_url,
+    comment_tag,
+    comment_tag_text,
     config_problem,
     correlation_token,
     credentials,
@@ -40,6 +44,8 @@ CORRELATION_LABEL_PREFIX = "closebot-"
 #: how many recent comments are checked before a resolution note is added (a retried
 #: update_status must not post the same note twice)
 RECENT_COMMENTS = 20
+#: how many of the latest comments are searched for an outbox row's tag before posting again
+TAGGED_COMMENTS = 50
 _LABEL_UNSAFE = re.compile(r"\s+")
 
 
@@ -123,10 +129,28 @@ class JiraBackend:
         if note and note.strip() and not self._has_comment(ref, note):
             self.add_comment(ref, note)
 
-    def add_comment(self, ref: RemoteRef, body: str) -> None:
+    def add_comment(self, ref: RemoteRef, body: str, *, key: Optional[str] = None,
+                    maybe_sent: bool = False) -> None:
         if not body or not body.strip():
             raise ValueError("a comment needs some text")
-        self._call("POST", f"{self._issue_url(_id(ref))}/comment", json={"body": to_adf(body)})
+        if key is None:
+            document = to_adf(body)
+        else:
+            if maybe_sent and self._has_tagged_comment(ref, key):
+                return
+            document = to_adf(body, comment_tag(key))  # the tag is a paragraph of its own
+        self._call("POST", f"{self._issue_url(_id(ref))}/comment", json={"body": document})
+
+    def _has_tagged_comment(self, ref: RemoteRef, key: str) -> bool:
+        """Whether one of the latest comments carries ``key``'s tag (an earlier attempt landed)."""
+        response = self._call("GET", f"{self._issue_url(_id(ref))}/comment",
+                              params={"orderBy": "-created", "maxResults": str(TAGGED_COMMENTS)})
+        comments = self._object(response).get("comments")
+        if not isinstance(comments, list):
+            raise RemoteError(SYSTEM, f"unexpected answer from {safe_url(response.url)}: no 'comments' list",
+                              status=response.status_code)
+        tag = comment_tag_text(key)
+        return any(isinstance(c, dict) and tag in adf_text(c.get("body")) for c in comments)
 
     # -- mapping ------------------------------------------------------------------------------
     def issue_fields(self, request: RemoteTicketRequest) -> Dict[str, Any]:

@@ -4,6 +4,8 @@ One pooled session per backend; GET and PUT are retried on connection errors, 42
 (``bot.integrations.http``), POST and PATCH are not: a replayed create makes a second incident
 and a replayed PATCH of ``work_notes`` writes the note twice. Every incident we create carries
 our correlation id in ``correlation_id`` so a retry after a lost answer finds it instead.
+A work note sent for an outbox row ends with a tag made from the row's key; a retry that may
+follow a lost answer first looks for that tag in the incident's journal (``sys_journal_field``).
 """
 
 import os
@@ -19,6 +21,8 @@ from bot.integrations.settings import ConfigError, ServiceNowSettings
 from bot.integrations.ticketing.base import RemoteRef, RemoteTicketRequest
 from bot.integrations.ticketing.common import (
     base_url,
+    comment_tag,
+    comment_tag_text,
     config_problem,
     correlation_token,
     merged,
@@ -137,11 +141,36 @@ class ServiceNowBackend:
         if note and note.strip() and not closing:
             self.add_comment(ref, note)
 
-    def add_comment(self, ref: RemoteRef, body: str) -> None:
+    def add_comment(self, ref: RemoteRef, body: str, *, key: Optional[str] = None,
+                    maybe_sent: bool = False) -> None:
         if not body or not body.strip():
             raise ValueError("a work note needs some text")
+        if key is not None:
+            if maybe_sent and self._has_work_note(ref, key):
+                return
+            body = f"{body.rstrip()}\n\n{comment_tag(key)}"
         self._call("PATCH", self._record_url(ref), params={"sysparm_fields": FIELDS},
                    json={"work_notes": body})
+
+    def _has_work_note(self, ref: RemoteRef, key: str) -> bool:
+        """Whether the incident's journal already holds the work note tagged with ``key``.
+
+        Journal entries are not readable through the incident record (``work_notes`` reads back
+        empty), only as ``sys_journal_field`` rows; the integration user needs read access there.
+        """
+        query = f"element_id={ref.remote_id}^element=work_notes^valueLIKE{comment_tag_text(key)}"
+        params = {"sysparm_query": query, "sysparm_limit": "1", "sysparm_fields": "sys_id"}
+        try:
+            response = self._call("GET", f"{self._base}/api/now/table/sys_journal_field", params=params)
+        except RemoteError as exc:
+            if exc.status == 404 and "no record" in exc.message.lower():
+                return False
+            if exc.status == 403:
+                raise RemoteError(SYSTEM, f"{exc.message} (reading sys_journal_field, needed to avoid "
+                                  "duplicate work notes: grant the integration user read access)",
+                                  status=403) from exc
+            raise
+        return bool(self._result(response, list))
 
     # -- mapping ------------------------------------------------------------------------------
     def incident_fields(self, request: RemoteTicketRequest) -> Dict[str, str]:
