@@ -8,8 +8,9 @@ variables that pick the setup: ``CLOSEBOT_TICKET_BACKEND`` (local|servicenow|jir
 """
 
 import os
+import threading
 from pathlib import Path
-from typing import Dict, List, Literal, Optional
+from typing import Dict, List, Literal, Optional, Tuple
 
 import yaml
 from pydantic import BaseModel, Extra, Field, ValidationError
@@ -143,6 +144,38 @@ def load_settings(path: Optional[Path] = None) -> Settings:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{where}: {problems}") from exc
     _apply_environment(settings)
+    return settings
+
+
+#: The environment variables that override the file (``_apply_environment``).
+OVERRIDE_VARIABLES: Tuple[str, ...] = (
+    "CLOSEBOT_TICKET_BACKEND", "CLOSEBOT_STATUSPAGE_URL", "SERVICENOW_INSTANCE_URL", "JIRA_BASE_URL")
+
+_current: Dict[Tuple[object, ...], Settings] = {}
+_current_lock = threading.Lock()
+
+
+def current_settings() -> Settings:
+    """The settings now, re-read only when the file or an overriding variable changed.
+
+    Every diagnosis and ticket change asks for them; parsing and validating the file each
+    time would be wasted work, and a restart to pick up an edit would be a trap. Callers must
+    not modify the returned object (it is shared).
+    """
+    path = config_path()
+    try:
+        stat = path.stat() if path is not None else None
+        stamp = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
+    except OSError:
+        stamp = None  # load_settings names the unreadable file
+    key = (str(path), stamp, *(os.environ.get(name) for name in OVERRIDE_VARIABLES))
+    with _current_lock:
+        settings = _current.get(key)
+    if settings is None:
+        settings = load_settings(path)
+        with _current_lock:
+            _current.clear()
+            _current[key] = settings
     return settings
 
 

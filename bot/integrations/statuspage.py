@@ -10,7 +10,6 @@ ago" instead of crashing or claiming all is well.
 """
 
 import logging
-import os
 import re
 import threading
 import time
@@ -33,7 +32,7 @@ from bot.diagnosis.status import (
     utcnow,
 )
 from bot.integrations.http import RemoteError, build_session, call, is_timeout, json_body, safe_url
-from bot.integrations.settings import ConfigError, Settings, StatusPageSettings, config_path, load_settings
+from bot.integrations.settings import ConfigError, StatusPageSettings, current_settings
 from bot.vocabulary import MODULES
 
 log = logging.getLogger(__name__)
@@ -381,30 +380,10 @@ class UnavailableSource:
                              reason=self.reason, error=self.error)
 
 
-_settings_cache: Dict[Tuple[Any, ...], Settings] = {}
-
-
-def _settings() -> Settings:
-    """The settings, re-read only when the file or the environment variables change."""
-    path = config_path()
-    try:
-        stamp = path.stat().st_mtime_ns if path is not None else None
-    except OSError:
-        stamp = None  # load_settings names the unreadable file
-    key = (str(path), stamp, os.environ.get("CLOSEBOT_STATUSPAGE_URL"),
-           os.environ.get("CLOSEBOT_TICKET_BACKEND"))
-    settings = _settings_cache.get(key)
-    if settings is None:
-        settings = load_settings(path)
-        _settings_cache.clear()
-        _settings_cache[key] = settings
-    return settings
-
-
 def configured_source() -> Optional[StatusSource]:
     """The status page the settings name, or None when none is (no network call at all then)."""
     try:
-        settings = _settings()
+        settings = current_settings()
         if not settings.status_page.url:
             return None
         return client_for(settings.status_page)

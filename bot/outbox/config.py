@@ -6,7 +6,7 @@ Settings are read at each use (like the database URL), so a test or an operator 
 
 from typing import Optional
 
-from bot.integrations.settings import Settings, load_settings
+from bot.integrations.settings import Settings, current_settings
 from bot.integrations.ticketing.base import TicketBackend
 
 #: How people read each system's name in replies and notices.
@@ -19,7 +19,7 @@ def system_name(system: str) -> str:
 
 def remote_system(settings: Optional[Settings] = None) -> Optional[str]:
     """``servicenow`` or ``jira`` when tickets go to a remote system, None for the local one."""
-    settings = settings or load_settings()
+    settings = settings or current_settings()
     backend = settings.tickets.backend
     return None if backend == "local" else backend
 
@@ -27,7 +27,7 @@ def remote_system(settings: Optional[Settings] = None) -> Optional[str]:
 def configured_backend(settings: Optional[Settings] = None) -> Optional[TicketBackend]:
     """The configured remote backend, or None for local tickets (the factory reuses one
     instance, and so one connection pool, per configuration)."""
-    settings = settings or load_settings()
+    settings = settings or current_settings()
     if remote_system(settings) is None:
         return None
     from bot.integrations.ticketing.factory import backend_from_settings

@@ -15,7 +15,7 @@ from typing import Optional
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.integrations.settings import Settings, load_settings
+from bot.integrations.settings import Settings, current_settings
 from bot.models import Notification, OutboxEntry, Ticket, utcnow
 from bot.outbox import store
 from bot.outbox.config import configured_backend, remote_system
@@ -36,7 +36,7 @@ def deliver_now(session: Session, ticket: Ticket, worker: Optional[Worker] = Non
     None when tickets are local (nothing is committed early then). ``worker`` replaces the
     configured backend (tests).
     """
-    settings = settings or load_settings()
+    settings = settings or current_settings()
     system = worker.deliverer.system if worker is not None else remote_system(settings)
     if system is None:
         return None

@@ -14,7 +14,7 @@ from typing import Optional, Set
 from sqlalchemy.orm import sessionmaker
 
 from bot.db import get_engine
-from bot.integrations.settings import ConfigError, OutboxSettings, Settings, load_settings
+from bot.integrations.settings import ConfigError, OutboxSettings, Settings, current_settings
 from bot.integrations.ticketing.base import TicketBackend
 from bot.models import utcnow
 from bot.outbox import store
@@ -97,7 +97,7 @@ class Worker:
 
 def configured_worker(settings: Optional[Settings] = None, url: Optional[str] = None) -> Optional[Worker]:
     """A worker for the configured backend, or None when tickets stay local."""
-    settings = settings or load_settings()
+    settings = settings or current_settings()
     backend = configured_backend(settings)
     if backend is None:
         return None
