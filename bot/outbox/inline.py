@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.integrations.settings import Settings, current_settings
 from bot.models import Notification, OutboxEntry, Ticket, utcnow
 from bot.outbox import store
-from bot.outbox.config import configured_backend, remote_system
+from bot.outbox.config import remote_system
 from bot.outbox.delivery import link_notice_key
 from bot.outbox.views import RemoteState, remote_state
-from bot.outbox.worker import Worker
+from bot.outbox.worker import Worker, configured_worker
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ def deliver_now(session: Session, ticket: Ticket, worker: Optional[Worker] = Non
     timeout = settings.tickets.outbox.inline_timeout_seconds
     if timeout > 0 and pending:
         try:
-            worker = worker or _worker_for(session, settings)
+            worker = worker or configured_worker(
+                settings, sessions=sessionmaker(bind=session.get_bind(), future=True, expire_on_commit=False))
         except Exception:  # noqa: BLE001 - a broken backend setup leaves the ticket queued, never lost
             log.exception("no inline delivery for %s", ticket.number)
             worker = None
@@ -58,14 +59,6 @@ def deliver_now(session: Session, ticket: Ticket, worker: Optional[Worker] = Non
     if state is not None and state.linked:
         _mark_notice_read(session, correlation_id)
     return state
-
-
-def _worker_for(session: Session, settings: Settings) -> Optional[Worker]:
-    backend = configured_backend(settings)
-    if backend is None:
-        return None
-    sessions = sessionmaker(bind=session.get_bind(), future=True, expire_on_commit=False)
-    return Worker(backend, sessions, settings.tickets.outbox)
 
 
 def _attempt(worker: Worker, entry_id: int, timeout: float) -> None:

@@ -95,13 +95,15 @@ class Worker:
         log.info("outbox worker %s stopped", self.owner)
 
 
-def configured_worker(settings: Optional[Settings] = None, url: Optional[str] = None) -> Optional[Worker]:
-    """A worker for the configured backend, or None when tickets stay local."""
+def configured_worker(settings: Optional[Settings] = None, url: Optional[str] = None,
+                      sessions: Optional[SessionFactory] = None) -> Optional[Worker]:
+    """A worker for the configured backend, or None when tickets stay local; its sessions are
+    ``sessions``, or new ones on ``url`` (default: the configured database)."""
     settings = settings or current_settings()
     backend = configured_backend(settings)
     if backend is None:
         return None
-    return Worker(backend, sessions_for(url), settings.tickets.outbox)
+    return Worker(backend, sessions or sessions_for(url), settings.tickets.outbox)
 
 
 # ---- the action server's background thread -------------------------------------------------
