@@ -38,6 +38,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+def begin_write(session: Session) -> None:
+    """Open the session's write transaction now, before a savepoint is taken.
+
+    pysqlite starts a transaction only at the first INSERT/UPDATE, so a SAVEPOINT issued
+    before any write *is* the transaction, and releasing it commits: a later rollback would
+    keep what the savepoint wrote. ``BEGIN IMMEDIATE`` opens the real transaction first
+    (taking SQLite's one write lock, waiting up to the busy timeout). Other databases open
+    their transaction at the first statement already; nothing to do there.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def session_scope(url: Optional[str] = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""

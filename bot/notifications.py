@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.db import begin_write
 from bot.models import Notification, Ticket
 
 if TYPE_CHECKING:  # bot.assistant is heavier; only its Reply type is needed here
@@ -32,6 +33,7 @@ def notify(session: Session, user_id: str, body: str, ticket_number: Optional[st
     if idempotency_key and session.scalar(
             select(Notification.id).where(Notification.idempotency_key == idempotency_key)) is not None:
         return False
+    begin_write(session)  # the savepoint below must nest in the caller's transaction
     try:
         with session.begin_nested():
             session.add(Notification(user_id=user_id, ticket_number=ticket_number, body=body,

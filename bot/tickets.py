@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import audit, notifications
+from bot.db import begin_write
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.errors import NotFoundError
 from bot.models import Company, Ticket, TicketComment, TicketResolution, User
@@ -109,20 +110,13 @@ def _lock_numbering(session: Session) -> None:
 
     Without it, parallel writers (several action server workers or threads) all read the same
     highest number, and all but one lose the unique race on every retry. The lock is held for
-    the rest of a short transaction.
-
-    On SQLite the driver opens a transaction only at the first write, so the savepoint around
-    the insert would otherwise *be* the transaction, and releasing it would commit the ticket
-    before its audit row and outbox row (a later rollback would keep the ticket alone).
-    ``BEGIN IMMEDIATE`` opens the real transaction first, taking SQLite's one write lock.
+    the rest of a short transaction. On SQLite, ``begin_write`` takes the one write lock, and
+    keeps the savepoint around the insert inside the transaction (so the ticket, its audit row
+    and its outbox row commit or roll back together).
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    begin_write(session)
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": TICKET_NUMBER_LOCK})
-    elif dialect == "sqlite":
-        connection = session.connection()
-        if not connection.connection.dbapi_connection.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _next_number(session: Session) -> str:
