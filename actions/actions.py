@@ -1,4 +1,4 @@
-"""Custom actions: slots in, one ``bot.assistant`` call, messages and slots out."""
+"""Custom actions of the employee flows: slots in, one ``bot.conversation`` call, messages and slots out."""
 
 from typing import Optional
 
@@ -6,14 +6,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import ServiceAction, in_session
-from bot import assistant, knowledge
-from bot.access import user_id_of
-from bot.assistant import Reply
-from bot.did_you_mean import did_you_mean
+from bot.conversation import employee, knowledge
+from bot.conversation.did_you_mean import did_you_mean
+from bot.conversation.reply import Reply
+from bot.people.access import user_id_of
 
 
 def user(tracker: Tracker) -> str:
-    """The directory user of this conversation (sender ids may be ``u-mei:2``, see bot.access)."""
+    """The directory user of this conversation (sender ids may be ``u-mei:2``, see bot.people.access)."""
     return user_id_of(tracker.sender_id) or ""
 
 
@@ -38,7 +38,7 @@ class ActionGreet(ServiceAction):
         return "action_greet"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(assistant.greet, user(tracker))
+        return in_session(employee.greet, user(tracker))
 
 
 class ActionDiagnoseClose(ServiceAction):
@@ -47,9 +47,9 @@ class ActionDiagnoseClose(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(
-            assistant.diagnose_close, user(tracker),
-            slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
-            None, last_company(tracker),
+            employee.diagnose_close, user(tracker),
+            company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
+            module_text=slot_text(tracker, "module"), previous_company=last_company(tracker),
         )
 
 
@@ -60,7 +60,7 @@ class ActionNextBlocker(ServiceAction):
     def call(self, tracker: Tracker) -> Reply:
         index = int(tracker.get_slot("blocker_index") or 0)
         return in_session(
-            assistant.next_blocker, user(tracker), tracker.get_slot("last_diagnosis"), index
+            employee.next_blocker, user(tracker), tracker.get_slot("last_diagnosis"), index
         )
 
 
@@ -70,10 +70,11 @@ class ActionOpenTicket(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(
-            assistant.open_ticket, user(tracker), tracker.get_slot("last_diagnosis"),
-            slot_text(tracker, "ticket_note"), turn_key(tracker),
-            slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
-            tracker.get_slot("blocker_index"),
+            employee.open_ticket, user(tracker),
+            last=tracker.get_slot("last_diagnosis"), note=slot_text(tracker, "ticket_note"),
+            idempotency_key=turn_key(tracker), company_text=slot_text(tracker, "company"),
+            period_text=slot_text(tracker, "period"), module_text=slot_text(tracker, "module"),
+            index=tracker.get_slot("blocker_index"),
         )
 
 
@@ -82,7 +83,7 @@ class ActionRecheck(ServiceAction):
         return "action_recheck"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(assistant.recheck, user(tracker), tracker.get_slot("last_diagnosis"))
+        return in_session(employee.recheck, user(tracker), tracker.get_slot("last_diagnosis"))
 
 
 class ActionNotifyOwner(ServiceAction):
@@ -91,8 +92,8 @@ class ActionNotifyOwner(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(
-            assistant.notify_owner, user(tracker), tracker.get_slot("last_diagnosis"),
-            tracker.get_slot("blocker_index"), turn_key(tracker),
+            employee.notify_owner, user(tracker), tracker.get_slot("last_diagnosis"),
+            tracker.get_slot("blocker_index"), idempotency_key=turn_key(tracker),
         )
 
 
@@ -102,7 +103,7 @@ class ActionShowAllRecords(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(
-            assistant.show_all_records, user(tracker), tracker.get_slot("last_diagnosis"),
+            employee.show_all_records, user(tracker), tracker.get_slot("last_diagnosis"),
             tracker.get_slot("blocker_index"),
         )
 
@@ -113,7 +114,7 @@ class ActionTicketStatus(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return in_session(
-            assistant.ticket_status, user(tracker), slot_text(tracker, "ticket_number")
+            employee.ticket_status, user(tracker), slot_text(tracker, "ticket_number")
         )
 
 
@@ -122,7 +123,7 @@ class ActionMyTickets(ServiceAction):
         return "action_my_tickets"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(assistant.my_tickets, user(tracker))
+        return in_session(employee.my_tickets, user(tracker))
 
 
 class ActionSystemStatus(ServiceAction):
@@ -130,7 +131,7 @@ class ActionSystemStatus(ServiceAction):
         return "action_system_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(assistant.system_status, user(tracker))
+        return in_session(employee.system_status, user(tracker))
 
 
 class ActionPreventRecurrence(ServiceAction):

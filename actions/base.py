@@ -1,4 +1,4 @@
-"""The one place actions turn a ``bot.assistant`` call into messages and slot events.
+"""The one place actions turn a ``bot.conversation`` call into messages and slot events.
 
 Rasa SDK runs actions on the action server's event loop, so the database work runs in a
 worker thread with a timeout; any failure becomes an apology and the conversation goes on.
@@ -13,10 +13,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import notifications
-from bot.assistant import Reply
-from bot.config import action_timeout_seconds
-from bot.db import session_scope
+from bot.conversation.reply import Reply, with_notices
+from bot.core.config import action_timeout_seconds
+from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +29,15 @@ TIMEOUT_APOLOGY = (
 )
 
 
-def in_session(fn: Callable[..., Reply], sender: str, *args: Any) -> Reply:
+def in_session(fn: Callable[..., Reply], sender: str, *args: Any, **kwargs: Any) -> Reply:
     """Run ``fn(session, sender, ...)`` in one transaction, the sender's pending notifications
     (ticket changes by others) in front of its reply: delivered at their next message."""
     with session_scope() as session:
-        return notifications.deliver(session, sender, fn(session, sender, *args))
+        return with_notices(session, sender, fn(session, sender, *args, **kwargs))
 
 
 class ServiceAction(Action, abc.ABC):
-    """An action whose work is one ``bot.assistant`` function (abstract: the SDK skips it)."""
+    """An action whose work is one ``bot.conversation`` function (abstract: the SDK skips it)."""
 
     @abc.abstractmethod
     def name(self) -> str:

@@ -8,14 +8,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.actions import slot_text, user
+from actions.actions import slot_text, turn_key, user
 from actions.base import ServiceAction, in_session
-from bot import advisors, helpdesk
-from bot.assistant import Reply
+from bot.conversation import advisors, helpdesk
+from bot.conversation.reply import Reply
+from bot.conversation.transcript import build_transcript
 from bot.nlp.commands import free_text
-from bot.transcript import build_transcript
 
-#: The intent that started a checked change -> what bot.helpdesk.check_change checks.
+#: The intent that started a checked change -> what bot.conversation.helpdesk.check_change checks.
 CHANGE_OF_INTENT = {
     "resolve_ticket": "resolve",
     "comment_ticket": "comment",
@@ -104,12 +104,12 @@ class ActionEscalate(ServiceAction):
         return "action_escalate"
 
     def call(self, tracker: Tracker) -> Reply:
-        message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
         return in_session(
-            advisors.escalate, user(tracker), tracker.get_slot("last_diagnosis"),
-            build_transcript(tracker.events), f"{tracker.sender_id}:{message_id}",
-            latest_entity(tracker, "ticket_number"),
-            slot_text(tracker, "company"), slot_text(tracker, "period"), slot_text(tracker, "module"),
+            advisors.escalate, user(tracker),
+            last=tracker.get_slot("last_diagnosis"), transcript=build_transcript(tracker.events),
+            idempotency_key=turn_key(tracker), number=latest_entity(tracker, "ticket_number"),
+            company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
+            module_text=slot_text(tracker, "module"),
         )
 
 

@@ -10,13 +10,13 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import tickets
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.integrations.settings import OutboxSettings
 from bot.integrations.ticketing.base import TicketBackend
 from bot.integrations.ticketing.servicenow import ServiceNowBackend
-from bot.models import OutboxEntry, Ticket
 from bot.outbox.worker import Worker
+from bot.store.models import OutboxEntry, Ticket
+from bot.tickets import service as tickets
 
 FAST_OUTBOX = {"base_delay_seconds": 1.0, "max_delay_seconds": 4.0, "lease_seconds": 30.0,
                "poll_seconds": 0.05, "inline_timeout_seconds": 2.0}
@@ -76,7 +76,8 @@ def outage() -> Diagnosis:
 
 
 def open_ticket(session: Session, key: str = "u-mei:m1") -> Ticket:
-    ticket = tickets.create_ticket(session, "u-mei", "C100", outage(), idempotency_key=key)
+    ticket = tickets.create_ticket(session, requester_id="u-mei", company_id="C100", diagnosis=outage(),
+                                   idempotency_key=key)
     session.commit()
     return ticket
 

@@ -25,7 +25,7 @@ def test_action_failure_becomes_an_apology(monkeypatch, tmp_path) -> None:
     def boom(*_args, **_kwargs):
         raise RuntimeError("database exploded")
 
-    monkeypatch.setattr(closebot_actions.assistant, "diagnose_close", boom)
+    monkeypatch.setattr(closebot_actions.employee, "diagnose_close", boom)
     messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei", {}))
     assert [m["text"] for m in messages] == [APOLOGY]
     assert events == []
@@ -41,8 +41,8 @@ def test_slow_store_times_out_with_a_message(monkeypatch) -> None:
 
 
 def test_diagnosis_action_sets_slots_from_the_store(monkeypatch, db_url) -> None:
-    from bot.db import session_scope
     from bot.scenario.load import load_file
+    from bot.store.db import session_scope
     from tests.conftest import DEMO
 
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
@@ -56,7 +56,7 @@ def test_diagnosis_action_sets_slots_from_the_store(monkeypatch, db_url) -> None
     assert any(m.get("buttons") for m in messages)
 
 
-@pytest.mark.parametrize("module", ["bot", "bot.assistant", "bot.tickets", "bot.cli"])
+@pytest.mark.parametrize("module", ["bot", "bot.conversation.employee", "bot.tickets.service", "bot.cli.main"])
 def test_bot_never_imports_rasa(module) -> None:
     import subprocess
     import sys
@@ -71,15 +71,15 @@ def test_bot_never_imports_rasa(module) -> None:
     ("u-mei", "u-mei"), ("u-mei:17", "u-mei"), ("u-mei:a:b", "u-mei"), (":17", None), ("", ""), (None, None),
 ])
 def test_sender_id_names_the_user_before_the_colon(sender, user) -> None:
-    from bot.access import user_id_of
+    from bot.people.access import user_id_of
 
     assert user_id_of(sender) == user
 
 
 def test_parallel_conversations_of_one_user(monkeypatch, db_url) -> None:
     """'u-mei:2' is Mei in her second conversation; ':2' alone is nobody."""
-    from bot.db import session_scope
     from bot.scenario.load import load_file
+    from bot.store.db import session_scope
     from tests.conftest import DEMO
 
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
@@ -95,8 +95,8 @@ def test_parallel_conversations_of_one_user(monkeypatch, db_url) -> None:
 
 def test_fix_actions_act_on_the_blocker_in_view(monkeypatch, db_url) -> None:
     """Notify and the ticket question follow ``blocker_index``; the ticket form names an incident."""
-    from bot.db import session_scope
     from bot.scenario.load import load_file
+    from bot.store.db import session_scope
     from tests.conftest import DEMO
 
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
@@ -117,15 +117,15 @@ def test_fix_actions_act_on_the_blocker_in_view(monkeypatch, db_url) -> None:
 
 def test_pending_notifications_come_before_the_reply_once(monkeypatch, db_url) -> None:
     from actions import personas
-    from bot import tickets
-    from bot.db import session_scope
     from bot.scenario.load import load_file
+    from bot.store.db import session_scope
+    from bot.tickets import service as tickets
     from tests.conftest import DEMO
 
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
     with session_scope() as s:
         load_file(s, DEMO)
-        tickets.add_comment(s, "CLS-000001", "ageing job re-run", "u-hana")
+        tickets.add_comment(s, "CLS-000001", "ageing job re-run", author_id="u-hana")
     messages, _ = run(personas.ActionHelpdeskQueue(), tracker("u-alex:2", {}))
     assert messages[0]["text"] == "🔔 Hana Kim commented on CLS-000001: ageing job re-run"
     assert "for the helpdesk" in messages[1]["text"]
@@ -149,7 +149,7 @@ def test_form_validation_keeps_only_the_note() -> None:
 
 def test_the_configured_database_is_read_at_each_use(monkeypatch, tmp_path) -> None:
     """A changed CLOSEBOT_DATABASE_URL takes effect (an engine cached for the old URL did not)."""
-    from bot.db import get_engine
+    from bot.store.db import get_engine
 
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'a.db'}")
     first = get_engine()

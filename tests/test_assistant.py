@@ -2,24 +2,25 @@
 
 from sqlalchemy import select
 
-from bot import assistant
-from bot.models import AuditEntry, Component, Ticket
+from bot.conversation import employee
+from bot.conversation.reply import Reply
+from bot.store.models import AuditEntry, Component, Ticket
 
 
-def all_text(reply: assistant.Reply) -> str:
+def all_text(reply: Reply) -> str:
     return "\n".join(reply.texts)
 
 
 def test_unknown_sender_is_told_how_to_get_access(demo_session) -> None:
-    for reply in (assistant.diagnose_close(demo_session, "nobody"),
-                  assistant.my_tickets(demo_session, "nobody"),
-                  assistant.system_status(demo_session, "nobody")):
+    for reply in (employee.diagnose_close(demo_session, "nobody"),
+                  employee.my_tickets(demo_session, "nobody"),
+                  employee.system_status(demo_session, "nobody")):
         assert "administrator" in all_text(reply)
         assert "C100" not in all_text(reply) and not reply.slots
 
 
 def test_employee_diagnosis_names_root_cause_fix_owner(demo_session) -> None:
-    reply = assistant.diagnose_close(demo_session, "u-mei", period_text="November")
+    reply = employee.diagnose_close(demo_session, "u-mei", period_text="November")
     text = all_text(reply)
     first = reply.slots["last_diagnosis"]["blockers"][0]
     assert first["caused_by"] == []
@@ -33,33 +34,33 @@ def test_employee_diagnosis_names_root_cause_fix_owner(demo_session) -> None:
 
 
 def test_employee_cannot_look_at_another_company(demo_session) -> None:
-    reply = assistant.diagnose_close(demo_session, "u-mei", company_text="c200")
+    reply = employee.diagnose_close(demo_session, "u-mei", company_text="c200")
     assert "only look at company C100" in all_text(reply)
     assert "last_diagnosis" not in reply.slots
 
 
 def test_helpdesk_may_diagnose_any_company(demo_session) -> None:
-    reply = assistant.diagnose_close(demo_session, "u-hana", company_text="c200")
+    reply = employee.diagnose_close(demo_session, "u-hana", company_text="c200")
     assert reply.slots["company"] == "C200" and reply.slots["has_blockers"] is False
     assert "can run the close" in all_text(reply)
 
 
 def test_walks_through_every_root_cause_then_stops(demo_session) -> None:
-    first = assistant.diagnose_close(demo_session, "u-alex")
+    first = employee.diagnose_close(demo_session, "u-alex")
     roots = [b for b in first.slots["last_diagnosis"]["blockers"] if not b["caused_by"]]
     index, seen = 0, [roots[0]["refs"]]
     for _ in range(len(roots) - 1):
-        reply = assistant.next_blocker(demo_session, "u-alex", first.slots["last_diagnosis"], index)
+        reply = employee.next_blocker(demo_session, "u-alex", first.slots["last_diagnosis"], index)
         index = int(reply.slots["blocker_index"])
         seen.append(next(r["refs"] for r in roots if all(ref in all_text(reply) for ref in r["refs"])))
     assert len(seen) == len(roots)
-    end = assistant.next_blocker(demo_session, "u-alex", first.slots["last_diagnosis"], index)
+    end = employee.next_blocker(demo_session, "u-alex", first.slots["last_diagnosis"], index)
     assert "last root cause" in all_text(end)
 
 
 def test_open_ticket_diagnoses_first_and_is_idempotent(demo_session) -> None:
-    reply = assistant.open_ticket(demo_session, "u-mei", None, "no", "u-mei:42")
-    again = assistant.open_ticket(demo_session, "u-mei", None, "no", "u-mei:42")
+    reply = employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key="u-mei:42")
+    again = employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key="u-mei:42")
     assert reply.slots["ticket_number"] == again.slots["ticket_number"]
     ticket = demo_session.scalar(select(Ticket).where(Ticket.number == reply.slots["ticket_number"]))
     assert ticket.company_id == "C100" and ticket.diagnosis["blockers"]
@@ -68,16 +69,16 @@ def test_open_ticket_diagnoses_first_and_is_idempotent(demo_session) -> None:
 
 def test_ticket_visibility_by_role(demo_session) -> None:
     # CLS-000001 was opened by u-alex (accountant of C100).
-    assert "isn't yours" in all_text(assistant.ticket_status(demo_session, "u-mei", "CLS-000001"))
-    assert "resolved" in all_text(assistant.ticket_status(demo_session, "u-hana", "cls-000001"))
-    assert "can't find" in all_text(assistant.ticket_status(demo_session, "u-alex", "CLS-404404"))
-    assert "resolved" in all_text(assistant.ticket_status(demo_session, "u-alex", "#cls-1"))
-    assert "CLS-000001" in all_text(assistant.my_tickets(demo_session, "u-alex"))
-    assert "no tickets" in all_text(assistant.my_tickets(demo_session, "u-mei"))
+    assert "isn't yours" in all_text(employee.ticket_status(demo_session, "u-mei", "CLS-000001"))
+    assert "resolved" in all_text(employee.ticket_status(demo_session, "u-hana", "cls-000001"))
+    assert "can't find" in all_text(employee.ticket_status(demo_session, "u-alex", "CLS-404404"))
+    assert "resolved" in all_text(employee.ticket_status(demo_session, "u-alex", "#cls-1"))
+    assert "CLS-000001" in all_text(employee.my_tickets(demo_session, "u-alex"))
+    assert "no tickets" in all_text(employee.my_tickets(demo_session, "u-mei"))
 
 
 def test_system_status_lists_faults_and_failed_jobs(demo_session) -> None:
-    text = all_text(assistant.system_status(demo_session, "u-alex"))
+    text = all_text(employee.system_status(demo_session, "u-alex"))
     assert "Bank payment gateway" in text and "partial outage" in text
     assert "JOB-AR-AGING" in text
     assert "ERP database" not in text  # operational components are not listed
@@ -85,4 +86,4 @@ def test_system_status_lists_faults_and_failed_jobs(demo_session) -> None:
         component.status = "operational"
     demo_session.flush()
     assert "All monitored components are operational" in all_text(
-        assistant.system_status(demo_session, "u-alex"))
+        employee.system_status(demo_session, "u-alex"))

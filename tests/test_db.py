@@ -2,13 +2,14 @@
 
 from sqlalchemy import func, select
 
-from bot import notifications, tickets
-from bot.models import AuditEntry, Notification, Ticket
+from bot.people import inbox
+from bot.store.models import AuditEntry, Notification, Ticket
+from bot.tickets import service as tickets
 
 
 def test_a_rolled_back_notification_is_gone(demo_session) -> None:
     demo_session.commit()
-    assert notifications.notify(demo_session, "u-mei", "hello", idempotency_key="k-1")
+    assert inbox.notify(demo_session, "u-mei", "hello", idempotency_key="k-1")
     demo_session.rollback()
     assert demo_session.scalar(select(func.count()).select_from(Notification)) == 0
 
@@ -17,7 +18,7 @@ def test_a_rolled_back_ticket_is_gone_with_its_audit_row(demo_session) -> None:
     demo_session.commit()
     before = demo_session.scalar(select(func.count()).select_from(Ticket))
     audits = demo_session.scalar(select(func.count()).select_from(AuditEntry))
-    tickets.create_ticket(demo_session, "u-mei", "C100", period="2026-11", note="x")
+    tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", period="2026-11", note="x")
     demo_session.rollback()
     assert demo_session.scalar(select(func.count()).select_from(Ticket)) == before
     assert demo_session.scalar(select(func.count()).select_from(AuditEntry)) == audits
@@ -25,6 +26,6 @@ def test_a_rolled_back_ticket_is_gone_with_its_audit_row(demo_session) -> None:
 
 def test_a_committed_notification_stays(demo_session) -> None:
     demo_session.commit()
-    notifications.notify(demo_session, "u-mei", "hello")
+    inbox.notify(demo_session, "u-mei", "hello")
     demo_session.commit()
     assert demo_session.scalar(select(func.count()).select_from(Notification)) == 1

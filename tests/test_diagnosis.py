@@ -7,9 +7,9 @@ from typing import Any, Dict, List
 import pytest
 from sqlalchemy import event
 
+from bot.core.errors import NotFoundError
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.render import render_table
-from bot.errors import NotFoundError
 from bot.scenario.load import load_scenario
 
 P = "2026-11"
@@ -79,7 +79,7 @@ def run(session, data, **kw):
     load_scenario(session, data)
     session.commit()
     kw.setdefault("now", FAR)
-    return diagnose(session, kw.pop("company", "C1"), **kw)
+    return diagnose(session, kw.pop("company", "C1"), **kw, status=None)
 
 
 def kinds(d):
@@ -382,9 +382,9 @@ def test_severity_rises_near_deadline(session):
     load_scenario(session, data)
     session.commit()
     deadline = datetime(2026, 12, 3, 18, tzinfo=timezone.utc)
-    far = diagnose(session, "C1", now=deadline - timedelta(days=10)).blockers[0].severity
-    near = diagnose(session, "C1", now=deadline - timedelta(hours=48)).blockers[0].severity
-    last = diagnose(session, "C1", now=deadline - timedelta(hours=2)).blockers[0].severity
+    far = diagnose(session, "C1", now=deadline - timedelta(days=10), status=None).blockers[0].severity
+    near = diagnose(session, "C1", now=deadline - timedelta(hours=48), status=None).blockers[0].severity
+    last = diagnose(session, "C1", now=deadline - timedelta(hours=2), status=None).blockers[0].severity
     order_ = ["low", "medium", "high", "critical"]
     assert order_.index(far) < order_.index(near) < order_.index(last)
     assert last == "critical"
@@ -404,7 +404,7 @@ def _count_statements(session, data):
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", count)
     try:
-        d = diagnose(session, "C1", user_id="u-emp", now=FAR)
+        d = diagnose(session, "C1", user_id="u-emp", now=FAR, status=None)
     finally:
         event.remove(engine, "before_cursor_execute", count)
     return d, statements
@@ -430,7 +430,7 @@ def test_statement_count_does_not_grow_with_healthy_rows(session, tmp_path):
 
 
 def test_demo_scenario(demo_session):
-    d = diagnose(demo_session, "C100", user_id="u-mei")
+    d = diagnose(demo_session, "C100", user_id="u-mei", status=None)
     check_order_invariants(d)
     assert not d.can_close
     refs = [r for b in d.root_causes for r in b.refs]
@@ -473,7 +473,7 @@ def test_user_of_other_company_diagnoses_nothing_even_when_closed(session):
 
 
 def test_demo_scenario_names_every_planted_problem(demo_session):
-    d = diagnose(demo_session, "C100")
+    d = diagnose(demo_session, "C100", status=None)
     check_order_invariants(d)
     roots = {b.kind: b for b in d.root_causes}
     by_ref = {r: b for b in d.blockers for r in b.refs}
@@ -492,4 +492,4 @@ def test_demo_scenario_names_every_planted_problem(demo_session):
     gw_index = d.blockers.index(gw)
     for module in ("cash", "receivables"):
         assert gw_index in by_ref[module].caused_by
-    assert diagnose(demo_session, "C200").can_close
+    assert diagnose(demo_session, "C200", status=None).can_close

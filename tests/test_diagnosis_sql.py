@@ -75,7 +75,7 @@ def traced_diagnosis(session, data) -> Tuple[Any, List[Tuple[str, Any]]]:
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", record)
     try:
-        result = diagnose(session, "C1", user_id="u1")
+        result = diagnose(session, "C1", user_id="u1", status=None)
     finally:
         event.remove(engine, "before_cursor_execute", record)
     return result, seen
@@ -104,7 +104,7 @@ def test_healthy_rows_are_never_read(session):
 def test_statement_count_is_fixed(session, tmp_path):
     from sqlalchemy.orm import sessionmaker
 
-    from bot.db import get_engine
+    from bot.store.db import get_engine
 
     _, few = traced_diagnosis(session, scenario(healthy=1))
     other = sessionmaker(bind=get_engine(f"sqlite:///{tmp_path / 'big.db'}"), future=True)()

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
+from bot.core.vocabulary import BLOCKER_KINDS, DEFAULT_DEPENDENCIES, ROLES, effective_dependencies
 from bot.diagnosis import advice, severity
-from bot.diagnosis.graph import close_path, effective_dependencies
+from bot.diagnosis.graph import close_path
 from bot.diagnosis.render import render_table
 from bot.diagnosis.result import Blocker, Diagnosis
-from bot.vocabulary import BLOCKER_KINDS, DEFAULT_DEPENDENCIES, ROLES
 
 ALL_OPEN = {m: "open" for m in DEFAULT_DEPENDENCIES}
 

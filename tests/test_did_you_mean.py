@@ -6,8 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions as closebot_actions
-from bot.diagnosis.result import Blocker, Diagnosis
-from bot.did_you_mean import (
+from bot.conversation.did_you_mean import (
     ASK,
     ASK_DEFAULT,
     DEFAULT_INTENTS,
@@ -16,7 +15,8 @@ from bot.did_you_mean import (
     did_you_mean,
     suggestions,
 )
-from bot.knowledge import TOPICS
+from bot.conversation.knowledge import TOPICS
+from bot.diagnosis.result import Blocker, Diagnosis
 
 
 def ranking(*pairs):

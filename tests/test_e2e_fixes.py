@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import get_engine
-from bot.models import AuditEntry, Notification
+from bot.store.db import get_engine
+from bot.store.models import AuditEntry, Notification
 from tests.test_e2e_rest import texts
 
 pytestmark = pytest.mark.slow

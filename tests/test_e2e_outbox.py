@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import get_engine
-from bot.models import OutboxEntry, Ticket, TicketLink
+from bot.store.db import get_engine
+from bot.store.models import OutboxEntry, Ticket, TicketLink
 from tests.conftest import Stack
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import write_config

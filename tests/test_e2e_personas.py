@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import get_engine
-from bot.models import AuditEntry, Escalation, Ticket, TicketResolution
+from bot.store.db import get_engine
+from bot.store.models import AuditEntry, Escalation, Ticket, TicketResolution
 from tests.test_e2e_rest import texts
 
 pytestmark = pytest.mark.slow

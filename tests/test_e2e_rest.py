@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import get_engine
-from bot.models import AuditEntry, Ticket
+from bot.store.db import get_engine
+from bot.store.models import AuditEntry, Ticket
 
 pytestmark = pytest.mark.slow
 
@@ -58,8 +58,8 @@ def test_company_that_can_close(servers) -> None:
 
 
 def test_prevention_after_a_diagnosis_and_a_topic_answer(servers) -> None:
-    from bot.advice_prevention import PREVENTION
-    from bot.knowledge import TOPICS
+    from bot.conversation.knowledge import TOPICS
+    from bot.diagnosis.prevention import PREVENTION
 
     servers.say("u-alex:knowledge", "why can't I close november")
     reply = servers.say("u-alex:knowledge", "ok, how do i stop this happening again?")

@@ -10,9 +10,10 @@ from typing import Any, Dict, List, Optional
 import pytest
 from sqlalchemy import select
 
-from bot import assistant, notifications
-from bot.models import AuditEntry, Notification, Order, Ticket, Voucher
+from bot.conversation import employee
+from bot.conversation.reply import Reply, with_notices
 from bot.scenario.load import load_scenario
+from bot.store.models import AuditEntry, Notification, Order, Ticket, Voucher
 
 P = "2026-11"
 
@@ -92,27 +93,27 @@ def store(session):
     return load(session, scenario())
 
 
-def text(reply: assistant.Reply) -> str:
+def text(reply: Reply) -> str:
     return "\n".join(reply.texts)
 
 
-def payloads(reply: assistant.Reply) -> List[str]:
+def payloads(reply: Reply) -> List[str]:
     return [b.payload for b in reply.buttons]
 
 
-def roots(reply: assistant.Reply) -> List[Dict[str, Any]]:
+def roots(reply: Reply) -> List[Dict[str, Any]]:
     return [b for b in reply.slots["last_diagnosis"]["blockers"] if not b["caused_by"]]
 
 
 def view(session, sender: str, kind: str, module: Optional[str] = None):
     """Diagnose as ``sender`` and walk to the first root cause of ``kind``: (reply, last, index)."""
-    first = assistant.diagnose_close(session, sender)
+    first = employee.diagnose_close(session, sender)
     last = first.slots["last_diagnosis"]
     index = next(i for i, b in enumerate(roots(first))
                  if b["kind"] == kind and (module is None or b["module"] == module))
     if index == 0:
         return first, last, 0
-    return assistant.next_blocker(session, sender, last, index - 1), last, index
+    return employee.next_blocker(session, sender, last, index - 1), last, index
 
 
 def test_order_errors_name_each_order_issue_owner_and_fix_first_few_then_all(store) -> None:
@@ -126,7 +127,7 @@ def test_order_errors_name_each_order_issue_owner_and_fix_first_few_then_all(sto
     assert "Fix: enter the agreed price" in body
     assert "/notify_owner" in payloads(reply)  # the owner is someone else
 
-    everything = text(assistant.show_all_records(store, "u-emp", last, index))
+    everything = text(employee.show_all_records(store, "u-emp", last, index))
     assert all(f"SO-{100 + i}" in everything for i in range(5))
     assert "does not match" in everything and "stock negative" in everything
     assert "more (say" not in everything
@@ -145,8 +146,8 @@ def test_payments_by_status_and_method(store) -> None:
     assert "PAY-1" in body and "Alipay" in body and "pending the next day" in body
     # the gateway under maintenance makes chasing the pending payment moot
     assert "Payment gateway" in body and "moot" in body
-    failed = assistant.diagnose_close(store, "u-acc")
-    walk = [text(assistant.next_blocker(store, "u-acc", failed.slots["last_diagnosis"], i))
+    failed = employee.diagnose_close(store, "u-acc")
+    walk = [text(employee.next_blocker(store, "u-acc", failed.slots["last_diagnosis"], i))
             for i in range(len(roots(failed)))]
     card = next(t for t in walk if "PAY-2" in t and "not settled" in t)
     assert "Re-initiate" in card and "valid card" in card and "reverse the failed entry" in card
@@ -169,7 +170,8 @@ def _incident_priority(session, deadline: datetime) -> Ticket:
     session.expunge_all()  # the reload below replaces every ticket
     load(session, scenario(deadline=deadline))
     _, last, index = view(session, "u-emp", "system_fault")
-    reply = assistant.open_ticket(session, "u-emp", last, "no", f"k-{deadline}", index=index)
+    reply = employee.open_ticket(session, "u-emp", last=last, note="no", idempotency_key=f"k-{deadline}",
+                                 index=index)
     assert reply.texts[0].startswith("🎫 Incident")
     return session.scalar(select(Ticket).where(Ticket.number == reply.slots["ticket_number"]))
 
@@ -185,9 +187,9 @@ def test_incident_priority_follows_the_close_deadline(session) -> None:
 
 
 def test_job_voucher_mismatch_module_and_permission_guides(store) -> None:
-    first = assistant.diagnose_close(store, "u-emp")
+    first = employee.diagnose_close(store, "u-emp")
     last = first.slots["last_diagnosis"]
-    walk = {b["kind"] + ":" + b["module"]: text(assistant.next_blocker(store, "u-emp", last, i - 1))
+    walk = {b["kind"] + ":" + b["module"]: text(employee.next_blocker(store, "u-emp", last, i - 1))
             for i, b in enumerate(roots(first))}
     job = walk["job_failed:receivables"]
     assert "JOB-1" in job and "lock" in job and "Hal Helpdesk" in job
@@ -205,8 +207,8 @@ def test_job_voucher_mismatch_module_and_permission_guides(store) -> None:
 
 def test_notify_owner_leaves_a_note_once_audited_and_delivered_once(store) -> None:
     _, last, index = view(store, "u-emp", "order_error")
-    reply = assistant.notify_owner(store, "u-emp", last, index, "u-emp:7")
-    again = assistant.notify_owner(store, "u-emp", last, index, "u-emp:7")
+    reply = employee.notify_owner(store, "u-emp", last, index, "u-emp:7")
+    again = employee.notify_owner(store, "u-emp", last, index, "u-emp:7")
     store.commit()
     assert "Oscar Owner (u-own)" in text(reply) and "SO-100" in text(reply)
     assert "/recheck" in payloads(reply)
@@ -217,40 +219,40 @@ def test_notify_owner_leaves_a_note_once_audited_and_delivered_once(store) -> No
     assert [(a.actor, a.detail["to"]) for a in audit] == [("u-emp", "u-own")]
 
     # delivered in front of the owner's next reply, whatever it is, once (as actions do it)
-    delivered = text(notifications.deliver(store, "u-own", assistant.greet(store, "u-own")))
+    delivered = text(with_notices(store, "u-own", employee.greet(store, "u-own")))
     assert "📨" in delivered and "SO-100" in delivered and "Emma Employee" in delivered
-    assert "📨" not in text(notifications.deliver(store, "u-own", assistant.greet(store, "u-own")))
+    assert "📨" not in text(with_notices(store, "u-own", employee.greet(store, "u-own")))
     assert len(max(delivered.split("\n"), key=len)) < 400  # a note stays short
     read = store.scalars(select(AuditEntry).where(AuditEntry.action == "notifications_read")).all()
     assert [a.actor for a in read] == ["u-own"]
 
     # a later note (another turn) reaches the owner with their recheck, once
-    own_last = assistant.diagnose_close(store, "u-own").slots["last_diagnosis"]
-    assistant.notify_owner(store, "u-emp", last, index, "u-emp:8")
-    rechecked = notifications.deliver(store, "u-own", assistant.recheck(store, "u-own", own_last))
+    own_last = employee.diagnose_close(store, "u-own").slots["last_diagnosis"]
+    employee.notify_owner(store, "u-emp", last, index, "u-emp:8")
+    rechecked = with_notices(store, "u-own", employee.recheck(store, "u-own", own_last))
     assert "📨" in rechecked.texts[0] and "Rechecked" in rechecked.texts[1]
-    assert "📨" not in text(notifications.deliver(store, "u-own", assistant.recheck(store, "u-own", own_last)))
-    assert "📨" not in text(notifications.deliver(store, "u-emp", assistant.greet(store, "u-emp")))
+    assert "📨" not in text(with_notices(store, "u-own", employee.recheck(store, "u-own", own_last)))
+    assert "📨" not in text(with_notices(store, "u-emp", employee.greet(store, "u-emp")))
 
 
 def test_notify_owner_when_you_are_the_owner_or_nobody_is(store) -> None:
     _, last, index = view(store, "u-own", "order_error")
-    mine = assistant.notify_owner(store, "u-own", last, index, "u-own:1")
+    mine = employee.notify_owner(store, "u-own", last, index, "u-own:1")
     assert "yourself" in text(mine)
     _, last, index = view(store, "u-emp", "payment_issue", "receivables")
     # PAY-1 is handled by u-acc, so a note goes there; nobody at all is refused politely
-    assert "Ann Accountant" in text(assistant.notify_owner(store, "u-emp", last, index, "k"))
+    assert "Ann Accountant" in text(employee.notify_owner(store, "u-emp", last, index, "k"))
     assert store.scalars(select(Notification).where(Notification.user_id == "u-own")).all() == []
-    assert "haven't diagnosed" in text(assistant.notify_owner(store, "u-emp", None, 0))
+    assert "haven't diagnosed" in text(employee.notify_owner(store, "u-emp", None, 0))
 
 
 def test_recheck_says_what_was_fixed_what_is_still_open_and_what_is_new(store) -> None:
-    first = assistant.diagnose_close(store, "u-acc")
+    first = employee.diagnose_close(store, "u-acc")
     fixed = store.get(Order, "SO-100")
     fixed.status, fixed.issues = "posted", []
     store.add(Voucher(id="V-2", company_id="C1", period=P, status="draft"))
     store.commit()
-    reply = assistant.recheck(store, "u-acc", first.slots["last_diagnosis"])
+    reply = employee.recheck(store, "u-acc", first.slots["last_diagnosis"])
     body = text(reply)
     assert "✅ Fixed: SO-100 (order error)" in body
     assert "🆕 New: V-2 (unposted voucher)" in body
@@ -258,9 +260,9 @@ def test_recheck_says_what_was_fixed_what_is_still_open_and_what_is_new(store) -
     assert "SO-101" in still and "PAY-2" in still and "SO-100" not in still
     assert "and 6 more" in still  # a long list is cut to stay short
     assert reply.slots["blocker_index"] == -1.0 and reply.slots["has_blockers"] is True
-    nxt = assistant.next_blocker(store, "u-acc", reply.slots["last_diagnosis"], -1)
+    nxt = employee.next_blocker(store, "u-acc", reply.slots["last_diagnosis"], -1)
     assert text(nxt).startswith("1/")
-    unchanged = assistant.recheck(store, "u-acc", reply.slots["last_diagnosis"])
+    unchanged = employee.recheck(store, "u-acc", reply.slots["last_diagnosis"])
     assert "Nothing changed" in text(unchanged)
     assert [a.action for a in store.scalars(select(AuditEntry)).all()].count("diagnose") == 3
 
@@ -268,12 +270,12 @@ def test_recheck_says_what_was_fixed_what_is_still_open_and_what_is_new(store) -
 def test_recheck_when_everything_is_fixed(session) -> None:
     doc = scenario()
     load(session, doc)
-    blocked = assistant.diagnose_close(session, "u-acc").slots["last_diagnosis"]
+    blocked = employee.diagnose_close(session, "u-acc").slots["last_diagnosis"]
     doc.update(orders=[], payments=[], jobs=[], vouchers=[], reconciliations=[], components=[])
     doc["modules"] = [{**m, "status": "open" if m["module"] == "general_ledger" else "closed"}
                       if m["period"] == P else m for m in doc["modules"]]
     load(session, doc)
-    done = assistant.recheck(session, "u-acc", blocked)
+    done = employee.recheck(session, "u-acc", blocked)
     body = text(done)
     assert "Nothing blocks any more" in body and done.slots["has_blockers"] is False
     assert "SO-100" in body.split("✅ Fixed:")[1] and "Still open" not in body
@@ -282,29 +284,30 @@ def test_recheck_when_everything_is_fixed(session) -> None:
 
 def test_recheck_of_a_company_you_may_not_see_is_refused(session) -> None:
     load(session, scenario())
-    theirs = assistant.diagnose_close(session, "u-help", "C2").slots["last_diagnosis"]
-    refused = assistant.recheck(session, "u-emp", theirs)
+    theirs = employee.diagnose_close(session, "u-help", company_text="C2").slots["last_diagnosis"]
+    refused = employee.recheck(session, "u-emp", theirs)
     assert "only look at company C1" in text(refused) and "last_diagnosis" not in refused.slots
     assert "haven't diagnosed" not in text(refused)
 
 
 def test_corrections_keep_the_rest_and_resolve_the_other_company(session) -> None:
     load(session, scenario(companies=3))
-    first = assistant.diagnose_close(session, "u-acc")
+    first = employee.diagnose_close(session, "u-acc")
     assert first.slots["company"] == "C1" and first.slots["has_blockers"] is True
     # "no, I meant October": same company, other period (closed then)
-    october = assistant.diagnose_close(session, "u-acc", "C1", "October")
+    october = employee.diagnose_close(session, "u-acc", company_text="C1", period_text="October")
     assert october.slots["period"] == "2026-10" and "already closed" in text(october)
     assert "run the close now" not in text(october)  # a closed period has nothing left to run
     # "I meant receivables": same company and period, other module
-    ar = assistant.diagnose_close(session, "u-acc", "C1", "November", "receivables")
+    ar = employee.diagnose_close(session, "u-acc", company_text="C1", period_text="November",
+                                 module_text="receivables")
     assert ar.slots["module"] == "receivables" and ar.slots["company"] == "C1"
     # an employee has no other company to go to: refused, with who can help, and audited
-    refused = assistant.diagnose_close(session, "u-emp", "the other company", previous_company="C1")
+    refused = employee.diagnose_close(session, "u-emp", company_text="the other company", previous_company="C1")
     assert "only look at company C1" in text(refused) and "helpdesk" in text(refused)
     assert "last_diagnosis" not in refused.slots
     # the helpdesk sees three companies: two fit "the other one", so it asks, with buttons
-    asked = assistant.diagnose_close(session, "u-help", "the other company", previous_company="C1")
+    asked = employee.diagnose_close(session, "u-help", company_text="the other company", previous_company="C1")
     assert "Which company" in text(asked) and asked.slots == {"has_blockers": None}
     assert [b.title for b in asked.buttons] == ["C2", "C3"]
     assert asked.buttons[0].payload == '/inform{"company": "C2"}'
@@ -312,10 +315,10 @@ def test_corrections_keep_the_rest_and_resolve_the_other_company(session) -> Non
 
 def test_the_other_company_is_decided_when_only_one_fits(session) -> None:
     load(session, scenario(companies=2))
-    reply = assistant.diagnose_close(session, "u-help", "the other company", previous_company="C1")
+    reply = employee.diagnose_close(session, "u-help", company_text="the other company", previous_company="C1")
     assert reply.slots["company"] == "C2" and reply.slots["has_blockers"] is False
-    back = assistant.diagnose_close(session, "u-help", "另一家公司", previous_company="C2")
+    back = employee.diagnose_close(session, "u-help", company_text="另一家公司", previous_company="C2")
     assert back.slots["company"] == "C1"
-    own = assistant.diagnose_close(session, "u-help")
+    own = employee.diagnose_close(session, "u-help")
     assert own.slots["company"] == "C1" and "name another company id" in text(own)
-    assert "name another company" not in text(assistant.diagnose_close(session, "u-acc"))
+    assert "name another company" not in text(employee.diagnose_close(session, "u-acc"))

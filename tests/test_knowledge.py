@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import assistant
-from bot.advice_prevention import PREVENTION
+from bot.conversation import employee
+from bot.conversation.knowledge import KIND_TOPIC, OVERVIEW_TOPICS, TOPICS, prevent_recurrence
+from bot.core.vocabulary import BLOCKER_KINDS, kind_words
+from bot.diagnosis.prevention import PREVENTION
 from bot.diagnosis.result import Diagnosis
-from bot.knowledge import KIND_TOPIC, OVERVIEW_TOPICS, TOPICS, prevent_recurrence
-from bot.vocabulary import BLOCKER_KINDS, kind_words
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data" / "knowledge"
@@ -61,7 +61,7 @@ def test_without_a_diagnosis_the_overview_offers_topics() -> None:
 
 
 def _diagnosis(session, company: str = "C100") -> dict:
-    reply = assistant.diagnose_close(session, "u-root" if company != "C100" else "u-mei", company)
+    reply = employee.diagnose_close(session, "u-root" if company != "C100" else "u-mei", company_text=company)
     return reply.slots["last_diagnosis"]
 
 

@@ -2,13 +2,13 @@
 
 import pytest
 
+from bot.core.vocabulary import MODULES
 from bot.nlp.normalize import (
     resolve_company,
     resolve_module,
     resolve_period,
     resolve_ticket_number,
 )
-from bot.vocabulary import MODULES
 
 REF = "2026-11"
 

@@ -11,12 +11,12 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot import tickets
 from bot.integrations.settings import OutboxSettings
-from bot.models import AuditEntry, Notification, OutboxEntry, Ticket, TicketLink
 from bot.outbox import store
 from bot.outbox.delivery import DELIVERED, FAILED, LOST, RETRY, SKIPPED, backoff_seconds
 from bot.outbox.inline import deliver_now
+from bot.store.models import AuditEntry, Notification, OutboxEntry, Ticket, TicketLink
+from bot.tickets import service as tickets
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import Clock, backend, creates, open_ticket, rows, untagged, worker, write_config
 
@@ -43,23 +43,25 @@ def sn():
 def test_local_tickets_write_no_outbox_rows(demo_session, monkeypatch) -> None:
     monkeypatch.delenv("CLOSEBOT_TICKET_BACKEND", raising=False)
     ticket = open_ticket(demo_session)
-    tickets.assign(demo_session, ticket.number, "u-li", "u-hana")
-    tickets.add_comment(demo_session, ticket.number, "looking", "u-li")
-    tickets.resolve(demo_session, ticket.number, "bank is back", "u-li")
+    tickets.assign(demo_session, ticket.number, "u-li", actor="u-hana")
+    tickets.add_comment(demo_session, ticket.number, "looking", author_id="u-li")
+    tickets.resolve(demo_session, ticket.number, "bank is back", actor="u-li")
     demo_session.commit()
     assert rows(demo_session) == []
     assert deliver_now(demo_session, ticket) is None
 
 
 def test_enqueue_shares_the_ticket_transaction(demo_session, remote) -> None:
-    tickets.create_ticket(demo_session, "u-mei", "C100", None, idempotency_key="u-mei:gone")
+    tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=None,
+                          idempotency_key="u-mei:gone")
     assert [r.operation for r in demo_session.scalars(select(OutboxEntry))] == ["create"]
     demo_session.rollback()
     assert rows(demo_session) == []
     assert demo_session.scalar(select(Ticket).where(Ticket.idempotency_key == "u-mei:gone")) is None
 
     ticket = open_ticket(demo_session)
-    again = tickets.create_ticket(demo_session, "u-mei", "C100", None, idempotency_key="u-mei:m1")
+    again = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=None,
+                                  idempotency_key="u-mei:m1")
     demo_session.commit()
     assert again.number == ticket.number
     [row] = rows(demo_session)
@@ -125,7 +127,7 @@ def test_backoff_schedule() -> None:
 
 def test_refusal_fails_until_requeued_and_holds_back_later_changes(demo_session, remote, sn) -> None:
     ticket = open_ticket(demo_session)
-    tickets.add_comment(demo_session, ticket.number, "still stuck", "u-mei")
+    tickets.add_comment(demo_session, ticket.number, "still stuck", author_id="u-mei")
     demo_session.commit()
     clock = Clock()
     w = worker(demo_session, backend(sn), clock)
@@ -148,9 +150,9 @@ def test_refusal_fails_until_requeued_and_holds_back_later_changes(demo_session,
 
 def test_changes_follow_the_create_in_order(demo_session, remote, sn) -> None:
     ticket = open_ticket(demo_session)
-    tickets.assign(demo_session, ticket.number, "u-li", "u-hana")
-    tickets.add_comment(demo_session, ticket.number, "bank called back", "u-li")
-    tickets.resolve(demo_session, ticket.number, "interface restored", "u-li")
+    tickets.assign(demo_session, ticket.number, "u-li", actor="u-hana")
+    tickets.add_comment(demo_session, ticket.number, "bank called back", author_id="u-li")
+    tickets.resolve(demo_session, ticket.number, "interface restored", actor="u-li")
     demo_session.commit()
     assert [r.operation for r in rows(demo_session)] == ["create", "status", "comment", "comment", "status"]
     w = worker(demo_session, backend(sn))
@@ -168,7 +170,7 @@ def test_changes_follow_the_create_in_order(demo_session, remote, sn) -> None:
 
 def test_a_value_the_remote_cannot_take_fails_at_once(demo_session, remote, sn) -> None:
     ticket = open_ticket(demo_session)
-    tickets.update_status(demo_session, ticket.number, "waiting", "u-li")
+    tickets.update_status(demo_session, ticket.number, "waiting", actor="u-li")
     demo_session.commit()
     w = worker(demo_session, backend(sn))
     row = rows(demo_session)[1]
@@ -301,8 +303,8 @@ def test_jira_gets_the_same_deliveries(demo_session, remote, monkeypatch) -> Non
 
     monkeypatch.setenv("CLOSEBOT_TICKET_BACKEND", "jira")
     ticket = open_ticket(demo_session)
-    tickets.add_comment(demo_session, ticket.number, "bank called back", "u-li")
-    tickets.resolve(demo_session, ticket.number, "interface restored", "u-li")
+    tickets.add_comment(demo_session, ticket.number, "bank called back", author_id="u-li")
+    tickets.resolve(demo_session, ticket.number, "interface restored", actor="u-li")
     demo_session.commit()
     with FakeJira() as jira:
         assert worker(demo_session, JiraBackend(jira.settings(), jira.env())).run_pass()[DELIVERED] == 3

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.outbox import store
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import backend, open_ticket, rows, worker, write_config

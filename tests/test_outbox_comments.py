@@ -10,14 +10,14 @@ from typing import Any, Callable, Iterator, List
 
 import pytest
 
-from bot import tickets
 from bot.integrations.http import RemoteError
 from bot.integrations.ticketing.base import RemoteRef, RemoteTicketRequest
 from bot.integrations.ticketing.jira import JiraBackend
 from bot.integrations.ticketing.servicenow import ServiceNowBackend
-from bot.models import Ticket
 from bot.outbox import store
 from bot.outbox.delivery import DELIVERED, RETRY
+from bot.store.models import Ticket
+from bot.tickets import service as tickets
 from tests.fakes.http_server import FakeService, Request
 from tests.fakes.jira import FakeJira
 from tests.fakes.servicenow import FakeServiceNow
@@ -94,7 +94,7 @@ def remote_number(session, ticket: Ticket, vendor: Vendor) -> str:
 
 
 def comment(session, ticket: Ticket, text: str) -> None:
-    tickets.add_comment(session, ticket.number, text, "u-li")
+    tickets.add_comment(session, ticket.number, text, author_id="u-li")
     session.commit()
 
 

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from bot import tickets
-from bot.db import get_engine
-from bot.models import OutboxEntry, Ticket, TicketLink
 from bot.outbox.delivery import DELIVERED
 from bot.scenario.load import load_file
+from bot.store.db import get_engine
+from bot.store.models import OutboxEntry, Ticket, TicketLink
+from bot.tickets import service as tickets
 from tests.conftest import DEMO
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import backend, open_ticket, outage, untagged, worker, write_config
@@ -36,7 +36,8 @@ def count(session, model) -> int:
 
 def test_a_rollback_takes_the_ticket_and_its_outbox_row(pg) -> None:
     before = count(pg, Ticket)
-    tickets.create_ticket(pg, "u-mei", "C100", outage(), idempotency_key="u-mei:rolled-back")
+    tickets.create_ticket(pg, requester_id="u-mei", company_id="C100", diagnosis=outage(),
+                          idempotency_key="u-mei:rolled-back")
     assert count(pg, OutboxEntry) == 1
     pg.rollback()
     assert (count(pg, Ticket), count(pg, OutboxEntry)) == (before, 0)
@@ -45,7 +46,7 @@ def test_a_rollback_takes_the_ticket_and_its_outbox_row(pg) -> None:
 def test_racing_workers_deliver_each_ticket_once(pg) -> None:
     made = [open_ticket(pg, f"u-mei:race-{i}") for i in range(6)]
     for ticket in made:
-        tickets.add_comment(pg, ticket.number, "more detail", "u-mei")
+        tickets.add_comment(pg, ticket.number, "more detail", author_id="u-mei")
     pg.commit()
     with FakeServiceNow() as sn:
         workers = [worker(pg, backend(sn)) for _ in range(4)]

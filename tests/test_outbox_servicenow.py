@@ -16,10 +16,11 @@ from typing import Dict
 import pytest
 from sqlalchemy import select
 
-from bot import assistant
+from bot.conversation import employee
+from bot.core.clock import now as utcnow
 from bot.integrations.ticketing.factory import close_backends
-from bot.models import AuditEntry, Notification, OutboxEntry, TicketLink, utcnow
 from bot.outbox import worker as outbox_worker
+from bot.store.models import AuditEntry, Notification, OutboxEntry, TicketLink
 from tests.conftest import BIN
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import open_ticket, rows, write_config
@@ -135,9 +136,9 @@ def test_the_work_loop_delivers_and_stops_on_sigterm(demo_session, env, sn) -> N
 
 
 def test_open_a_ticket_names_the_incident_when_servicenow_answers(demo_session, env, sn) -> None:
-    reply = assistant.diagnose_close(demo_session, "u-mei")
+    reply = employee.diagnose_close(demo_session, "u-mei")
     last = reply.slots["last_diagnosis"]
-    opened = assistant.open_ticket(demo_session, "u-mei", last, None, "u-mei:t1")
+    opened = employee.open_ticket(demo_session, "u-mei", last=last, note=None, idempotency_key="u-mei:t1")
     demo_session.commit()
     number = opened.slots["ticket_number"]
     assert f"{number} (ServiceNow INC0010001) is open" in opened.texts[0]
@@ -148,8 +149,8 @@ def test_open_a_ticket_names_the_incident_when_servicenow_answers(demo_session, 
 
 def test_open_a_ticket_while_servicenow_is_down_says_queued(demo_session, env, sn) -> None:
     sn.down()
-    last = assistant.diagnose_close(demo_session, "u-mei").slots["last_diagnosis"]
-    opened = assistant.open_ticket(demo_session, "u-mei", last, None, "u-mei:t1")
+    last = employee.diagnose_close(demo_session, "u-mei").slots["last_diagnosis"]
+    opened = employee.open_ticket(demo_session, "u-mei", last=last, note=None, idempotency_key="u-mei:t1")
     demo_session.commit()
     number = opened.slots["ticket_number"]
     text = opened.texts[0]

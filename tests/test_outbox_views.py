@@ -2,8 +2,9 @@
 
 import pytest
 
-from bot import assistant, helpdesk, tickets
+from bot.conversation import employee, helpdesk
 from bot.outbox.views import remote_states
+from bot.tickets import service as tickets
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import backend, open_ticket, worker, write_config
 
@@ -19,15 +20,15 @@ def test_queued_then_linked_in_status_lists_and_queue(demo_session, remote, monk
     older = open_ticket(demo_session, "u-mei:before").number  # opened while tickets were local
     monkeypatch.setenv("CLOSEBOT_TICKET_BACKEND", "servicenow")
     ticket = open_ticket(demo_session)
-    assert f"{ticket.number} (queued for ServiceNow): new" in assistant.ticket_status(
+    assert f"{ticket.number} (queued for ServiceNow): new" in employee.ticket_status(
         demo_session, "u-mei", ticket.number).texts[0]
     demo_session.commit()  # the read's audit row: SQLite has one writer at a time
     with FakeServiceNow() as sn:
         worker(demo_session, backend(sn)).run_pass()
     demo_session.expire_all()
-    status = assistant.ticket_status(demo_session, "u-mei", ticket.number).texts[0]
+    status = employee.ticket_status(demo_session, "u-mei", ticket.number).texts[0]
     assert status.startswith(f"{ticket.number} (ServiceNow INC0010001): new")
-    mine = assistant.my_tickets(demo_session, "u-mei").texts[0]
+    mine = employee.my_tickets(demo_session, "u-mei").texts[0]
     assert f"• {ticket.number} (ServiceNow INC0010001) [new, P1]" in mine
     queue = helpdesk.queue(demo_session, "u-hana").texts[0]
     assert f"• {ticket.number} (ServiceNow INC0010001) P1" in queue
@@ -46,8 +47,8 @@ def test_a_refused_create_says_so(demo_session, remote) -> None:
 
 def test_local_tickets_keep_their_wording(demo_session, monkeypatch) -> None:
     monkeypatch.delenv("CLOSEBOT_TICKET_BACKEND", raising=False)
-    ticket = tickets.create_ticket(demo_session, "u-mei", "C100", None)
+    ticket = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=None)
     demo_session.commit()
-    assert assistant.ticket_status(demo_session, "u-mei", ticket.number).texts[0].startswith(
+    assert employee.ticket_status(demo_session, "u-mei", ticket.number).texts[0].startswith(
         f"{ticket.number}: new · priority")
     assert remote_states(demo_session, [ticket.number, "CLS-000001"]) == {}

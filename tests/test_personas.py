@@ -2,11 +2,14 @@
 
 from sqlalchemy import func, select
 
-from bot import advisors, assistant, helpdesk, notifications, tickets
-from bot.models import AuditEntry, Escalation, Notification, Ticket, TicketResolution
+from bot.conversation import advisors, employee, helpdesk
+from bot.conversation.reply import Reply
+from bot.people import inbox
+from bot.store.models import AuditEntry, Escalation, Notification, Ticket, TicketResolution
+from bot.tickets import service as tickets
 
 
-def text(reply: assistant.Reply) -> str:
+def text(reply: Reply) -> str:
     return "\n".join(reply.texts)
 
 
@@ -17,8 +20,8 @@ def audited(session, actor: str) -> list:
 
 def mei_ticket(session) -> str:
     """Mei's ticket for the blocked C100 November close, opened the way the chat does."""
-    last = assistant.diagnose_close(session, "u-mei").slots["last_diagnosis"]
-    reply = assistant.open_ticket(session, "u-mei", last, "tried twice", "u-mei:1")
+    last = employee.diagnose_close(session, "u-mei").slots["last_diagnosis"]
+    reply = employee.open_ticket(session, "u-mei", last=last, note="tried twice", idempotency_key="u-mei:1")
     session.commit()
     return reply.slots["ticket_number"]
 
@@ -30,9 +33,9 @@ def pending(session, user: str) -> list:
 
 def test_queue_is_for_the_helpdesk_ordered_and_filtered(demo_session) -> None:
     number = mei_ticket(demo_session)
-    sam = assistant.open_ticket(demo_session, "u-sam",
-                                assistant.diagnose_close(demo_session, "u-sam").slots["last_diagnosis"],
-                                None, "u-sam:1").slots["ticket_number"]
+    sam = employee.open_ticket(demo_session, "u-sam",
+                                last=employee.diagnose_close(demo_session, "u-sam").slots["last_diagnosis"],
+                                note=None, idempotency_key="u-sam:1").slots["ticket_number"]
     reply = helpdesk.queue(demo_session, "u-hana", "show the queue")
     lines = text(reply).splitlines()[1:]
     # C100's deadline (Dec 3) comes before C200's (Dec 5); the resolved demo ticket is not open.
@@ -75,7 +78,7 @@ def test_assign_by_id_name_email_and_default_me(demo_session) -> None:
 def test_ambiguous_person_gets_a_question_with_buttons(demo_session) -> None:
     number = mei_ticket(demo_session)
     # "wang" is nobody's first or last name alone twice in the demo, so make it ambiguous.
-    from bot.models import User
+    from bot.store.models import User
 
     demo_session.add(User(id="u-kim2", name="Jae Kim", role="helpdesk", company_id="C100"))
     demo_session.flush()
@@ -104,8 +107,8 @@ def test_status_change_notifies_the_requester_once(demo_session) -> None:
     assert "waiting" in text(reply) and "Mei Chen will see this" in text(reply)
     assert pending(demo_session, "u-mei") == [f"{number} is now waiting (Hana Kim)."]
     # The next reply Mei gets carries it, once.
-    assert notifications.take_pending(demo_session, "u-mei") == [f"{number} is now waiting (Hana Kim)."]
-    assert notifications.take_pending(demo_session, "u-mei") == []
+    assert inbox.take_pending(demo_session, "u-mei") == [f"{number} is now waiting (Hana Kim)."]
+    assert inbox.take_pending(demo_session, "u-mei") == []
     # Closing needs a note: the plain status command points to "resolve".
     done = helpdesk.set_status(demo_session, "u-hana", number, "mark it closed")
     assert "resolution note" in text(done) and tickets.get_ticket(demo_session, number).status == "waiting"
@@ -138,7 +141,7 @@ def test_resolve_stores_the_note_and_status_shows_it(demo_session) -> None:
     assert (ticket.status, resolution.note, resolution.resolved_by) == (
         "resolved", "price entered, SO-1042 posted", "u-hana")
     assert "price entered" in pending(demo_session, "u-mei")[0]
-    status = assistant.ticket_status(demo_session, "u-mei", number)
+    status = employee.ticket_status(demo_session, "u-mei", number)
     assert "Resolution (u-hana): price entered, SO-1042 posted" in text(status)
 
 
@@ -152,7 +155,8 @@ def test_check_change_refuses_before_asking_for_a_note(demo_session) -> None:
     assert helpdesk.check_change(demo_session, "u-sam", number, "comment").slots["may_proceed"] is False
     # Without a number, her one open ticket is meant; with two, she is asked which.
     assert helpdesk.check_change(demo_session, "u-mei", None, "comment").slots["target_ticket"] == number
-    other = assistant.open_ticket(demo_session, "u-mei", None, "payroll too", "u-mei:9").slots["ticket_number"]
+    other = employee.open_ticket(demo_session, "u-mei", last=None, note="payroll too",
+                                 idempotency_key="u-mei:9").slots["ticket_number"]
     which = helpdesk.check_change(demo_session, "u-mei", None, "comment")
     assert "Which ticket?" in text(which) and {b.title for b in which.buttons} == {number, other}
     # Nothing escalated yet: an advisor has nothing to answer.
@@ -167,15 +171,16 @@ TRANSCRIPT = [{"at": "2026-11-28T10:00:00+00:00", "who": "user", "text": "how do
 def test_escalation_upgrades_the_open_ticket_with_context(demo_session) -> None:
     number = mei_ticket(demo_session)
     before = tickets.get_ticket(demo_session, number).priority
-    last = assistant.diagnose_close(demo_session, "u-mei").slots["last_diagnosis"]
-    reply = advisors.escalate(demo_session, "u-mei", last, TRANSCRIPT, "u-mei:2")
+    last = employee.diagnose_close(demo_session, "u-mei").slots["last_diagnosis"]
+    reply = advisors.escalate(demo_session, "u-mei", last=last, transcript=TRANSCRIPT, idempotency_key="u-mei:2")
     assert number in text(reply) and "finance advisors" in text(reply)
     ticket = tickets.get_ticket(demo_session, number)
     assert ticket.priority == max(1, before - 1)
     esc = demo_session.scalar(select(Escalation).where(Escalation.ticket_id == ticket.id))
     assert esc.transcript == TRANSCRIPT and esc.diagnosis["company"] == "C100"
     # Again: same ticket, no second escalation, no second upgrade.
-    again = advisors.escalate(demo_session, "u-mei", last, TRANSCRIPT + TRANSCRIPT, "u-mei:3")
+    again = advisors.escalate(demo_session, "u-mei", last=last, transcript=TRANSCRIPT + TRANSCRIPT,
+                              idempotency_key="u-mei:3")
     assert "already with the finance advisors" in text(again)
     assert tickets.get_ticket(demo_session, number).priority == ticket.priority
     assert demo_session.scalar(select(func.count()).select_from(Escalation)) == 1
@@ -183,20 +188,21 @@ def test_escalation_upgrades_the_open_ticket_with_context(demo_session) -> None:
 
 
 def test_escalation_without_a_ticket_opens_one_after_diagnosing(demo_session) -> None:
-    reply = advisors.escalate(demo_session, "u-alex", None, TRANSCRIPT, "u-alex:1")
+    reply = advisors.escalate(demo_session, "u-alex", last=None, transcript=TRANSCRIPT, idempotency_key="u-alex:1")
     number = reply.slots["ticket_number"]
     ticket = tickets.get_ticket(demo_session, number)
     assert (ticket.requester_id, ticket.company_id, ticket.period) == ("u-alex", "C100", "2026-11")
     assert ticket.diagnosis["blockers"] and "opened" in text(reply)
     assert {"diagnose", "ticket_create", "ticket_escalate"} <= set(audited(demo_session, "u-alex"))
     # Someone else's ticket cannot be escalated by an employee of another company.
-    refused = advisors.escalate(demo_session, "u-sam", None, [], "u-sam:1", number=number)
+    refused = advisors.escalate(demo_session, "u-sam", last=None, transcript=[], idempotency_key="u-sam:1",
+                                number=number)
     assert "isn't yours" in text(refused)
 
 
 def test_advisor_lists_answers_and_the_answer_reaches_the_requester(demo_session) -> None:
     number = mei_ticket(demo_session)
-    advisors.escalate(demo_session, "u-mei", None, TRANSCRIPT, "u-mei:2")
+    advisors.escalate(demo_session, "u-mei", last=None, transcript=TRANSCRIPT, idempotency_key="u-mei:2")
     listing = advisors.my_escalations(demo_session, "u-omar")
     assert number in text(listing) and "Mei Chen (u-mei)" in text(listing)
     ask = helpdesk.ask_note(demo_session, "u-omar", number, "answer")
@@ -214,7 +220,7 @@ def test_advisor_lists_answers_and_the_answer_reaches_the_requester(demo_session
 
 def test_only_advisors_list_and_answer_escalations(demo_session) -> None:
     number = mei_ticket(demo_session)
-    advisors.escalate(demo_session, "u-mei", None, TRANSCRIPT, "u-mei:2")
+    advisors.escalate(demo_session, "u-mei", last=None, transcript=TRANSCRIPT, idempotency_key="u-mei:2")
     for who in ("u-mei", "u-hana", "u-alex"):
         assert "Only finance advisors" in text(advisors.my_escalations(demo_session, who))
         refused = advisors.answer(demo_session, who, number, "just do it")
@@ -224,14 +230,15 @@ def test_only_advisors_list_and_answer_escalations(demo_session) -> None:
 
 
 def test_notifications_render_short(demo_session) -> None:
-    assert notifications.render([]) is None
-    many = notifications.render([f"update {i}" for i in range(5)])
-    assert many.count("🔔") == notifications.SHOWN_PER_REPLY and "2 more updates" in many
+    assert inbox.render([]) is None
+    many = inbox.render([f"update {i}" for i in range(5)])
+    assert many.count("🔔") == inbox.SHOWN_PER_REPLY and "2 more updates" in many
 
 
 def test_a_remembered_ticket_number_gives_way_to_the_users_own_ticket(demo_session) -> None:
     mine = mei_ticket(demo_session)
-    sams = assistant.open_ticket(demo_session, "u-sam", None, None, "u-sam:1").slots["ticket_number"]
+    sams = employee.open_ticket(demo_session, "u-sam", last=None, note=None,
+                                idempotency_key="u-sam:1").slots["ticket_number"]
     # Mei last heard about Sam's ticket (e.g. a refused status question), then says "add a
     # comment to my ticket": her one open ticket is meant, not a refusal.
     guessed = helpdesk.check_change(demo_session, "u-mei", sams, "comment", from_context=True)
@@ -242,6 +249,6 @@ def test_a_remembered_ticket_number_gives_way_to_the_users_own_ticket(demo_sessi
 
 def test_helpdesk_my_tickets_are_the_ones_they_work_on(demo_session) -> None:
     number = mei_ticket(demo_session)
-    assert "No open close tickets (yours)" in text(assistant.my_tickets(demo_session, "u-hana"))
+    assert "No open close tickets (yours)" in text(employee.my_tickets(demo_session, "u-hana"))
     helpdesk.assign(demo_session, "u-hana", number)
-    assert number in text(assistant.my_tickets(demo_session, "u-hana"))
+    assert number in text(employee.my_tickets(demo_session, "u-hana"))

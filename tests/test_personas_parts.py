@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import get_engine
-from bot.models import Base, Notification
+from bot.conversation.transcript import build_transcript
 from bot.nlp.commands import assignee_from_text, free_text, queue_filter_from_text, status_from_text
-from bot.transcript import build_transcript
+from bot.store.db import get_engine
+from bot.store.models import Base, Notification
 
 
 @pytest.mark.parametrize("message, asked, expected", [
@@ -111,7 +111,7 @@ def test_old_postgres_database_gains_the_new_tables() -> None:
 
 
 def test_listings_drop_what_the_line_already_says() -> None:
-    from bot.tickets import topic
+    from bot.tickets.views import topic
 
     assert topic("C100 2026-11 general_ledger blocked: SO-1042 has no price", "C100", "2026-11") == (
         "SO-1042 has no price")

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import get_engine
 from bot.diagnosis.engine import diagnose
 from bot.scenario.load import load_file
-from bot.tickets import create_ticket
+from bot.store.db import get_engine
+from bot.tickets.service import create_ticket
 from tests.conftest import DEMO
 
 pytestmark = pytest.mark.postgres
@@ -37,7 +37,7 @@ def _diagnosis_json(url: str) -> dict:
     with factory() as s:
         load_file(s, DEMO)
         s.commit()
-        return diagnose(s, "C100", user_id="u-mei").to_dict()
+        return diagnose(s, "C100", user_id="u-mei", status=None).to_dict()
 
 
 def test_postgres_gives_the_same_diagnosis_as_sqlite(pg_url, db_url) -> None:
@@ -49,7 +49,7 @@ def test_postgres_gives_the_same_diagnosis_as_sqlite(pg_url, db_url) -> None:
 def test_postgres_keeps_amounts_exact_and_tickets_idempotent(pg_url) -> None:
     from decimal import Decimal
 
-    from bot.models import Reconciliation
+    from bot.store.models import Reconciliation
 
     factory = sessionmaker(bind=get_engine(pg_url), future=True)
     with factory() as s:
@@ -58,8 +58,8 @@ def test_postgres_keeps_amounts_exact_and_tickets_idempotent(pg_url) -> None:
         totals = {r.account: r.gl_total for r in s.scalars(select(Reconciliation))}
         assert Decimal("90210.01") in totals.values()
         assert all(isinstance(v, Decimal) for v in totals.values())
-        a = create_ticket(s, "u-mei", "C100", idempotency_key="k1")
-        b = create_ticket(s, "u-mei", "C100", idempotency_key="k1")
+        a = create_ticket(s, requester_id="u-mei", company_id="C100", idempotency_key="k1")
+        b = create_ticket(s, requester_id="u-mei", company_id="C100", idempotency_key="k1")
         s.commit()
         assert a.number == b.number
 
@@ -68,14 +68,15 @@ def test_concurrent_tickets_on_postgres_all_get_a_number(pg_url) -> None:
     """Parallel writers (several action server workers, found by bench.latency) never run out of numbers."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.db import session_scope
+    from bot.store.db import session_scope
 
     with session_scope(pg_url) as s:
         load_file(s, DEMO)
 
     def open_one(i: int) -> str:
         with session_scope(pg_url) as s:
-            return create_ticket(s, "u-mei", "C100", note=f"parallel {i}", idempotency_key=f"par-{i}").number
+            return create_ticket(s, requester_id="u-mei", company_id="C100", note=f"parallel {i}",
+                                 idempotency_key=f"par-{i}").number
 
     with ThreadPoolExecutor(max_workers=12) as pool:
         numbers = list(pool.map(open_one, range(36)))
@@ -83,23 +84,24 @@ def test_concurrent_tickets_on_postgres_all_get_a_number(pg_url) -> None:
 
 
 def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) -> None:
-    from bot import assistant, notifications
-    from bot.models import Notification, Voucher
+    from bot.conversation import employee
+    from bot.conversation.reply import with_notices
+    from bot.store.models import Notification, Voucher
 
     def run(url: str) -> list:
         factory = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
         with factory() as s:
             load_file(s, DEMO)
             s.commit()
-            first = assistant.diagnose_close(s, "u-alex")
+            first = employee.diagnose_close(s, "u-alex")
             last = first.slots["last_diagnosis"]
             steps = [first.texts[1:]]
-            steps += [assistant.next_blocker(s, "u-alex", last, i).texts for i in range(8)]
-            steps.append(assistant.notify_owner(s, "u-alex", last, 0, "k").texts)
+            steps += [employee.next_blocker(s, "u-alex", last, i).texts for i in range(8)]
+            steps.append(employee.notify_owner(s, "u-alex", last, 0, "k").texts)
             s.add(Voucher(id="V-NEW", company_id="C100", period="2026-11", status="approved"))
             s.commit()
-            steps.append(assistant.recheck(s, "u-alex", last).texts)
-            steps.append(notifications.deliver(s, "u-mei", assistant.greet(s, "u-mei")).texts)
+            steps.append(employee.recheck(s, "u-alex", last).texts)
+            steps.append(with_notices(s, "u-mei", employee.greet(s, "u-mei")).texts)
             s.commit()
             notes = s.scalars(select(Notification.user_id)).all()
             assert notes == ["u-mei"]
@@ -111,14 +113,16 @@ def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) ->
 
 
 def test_postgres_runs_the_helpdesk_and_advisor_flow(pg_url) -> None:
-    from bot import advisors, assistant, helpdesk, notifications, tickets
+    from bot.conversation import advisors, employee, helpdesk
+    from bot.people import inbox
+    from bot.tickets import service as tickets
 
     factory = sessionmaker(bind=get_engine(pg_url), future=True, expire_on_commit=False)
     with factory() as s:
         load_file(s, DEMO)
         s.commit()
-        number = advisors.escalate(s, "u-mei", None, [{"at": "", "who": "user", "text": "help"}],
-                                   "u-mei:1").slots["ticket_number"]
+        number = advisors.escalate(s, "u-mei", last=None, transcript=[{"at": "", "who": "user", "text": "help"}],
+                                   idempotency_key="u-mei:1").slots["ticket_number"]
         assert number in "\n".join(helpdesk.queue(s, "u-hana", "unassigned tickets").texts)
         assert number in "\n".join(advisors.my_escalations(s, "u-omar").texts)
         helpdesk.assign(s, "u-hana", number, person_text="li.wei")
@@ -127,9 +131,9 @@ def test_postgres_runs_the_helpdesk_and_advisor_flow(pg_url) -> None:
         helpdesk.resolve(s, "u-li", number, "posted")
         s.commit()
     with factory() as s:
-        bodies = notifications.take_pending(s, "u-mei")
+        bodies = inbox.take_pending(s, "u-mei")
         s.commit()
         assert [b.split(" ", 1)[0] for b in bodies] == ["Li", "💬", "✅"]
         assert tickets.get_ticket(s, number).status == "resolved"
-        assert notifications.take_pending(s, "u-mei") == []
-        assert "Resolution (u-li): posted" in "\n".join(assistant.ticket_status(s, "u-mei", number).texts)
+        assert inbox.take_pending(s, "u-mei") == []
+        assert "Resolution (u-li): posted" in "\n".join(employee.ticket_status(s, "u-mei", number).texts)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import ScenarioError
-from bot.models import (
+from bot.core.errors import ScenarioError
+from bot.scenario.load import load_file, load_scenario
+from bot.store.models import (
     AuditEntry,
     Company,
     ModuleState,
@@ -18,7 +19,6 @@ from bot.models import (
     Ticket,
     User,
 )
-from bot.scenario.load import load_file, load_scenario
 from tests.conftest import DEMO
 from tests.test_scenario_parse import BASE
 
@@ -153,7 +153,7 @@ def test_invalid_document_changes_nothing(session):
 
 
 def test_audit_log_and_comments_across_reloads(session):
-    from bot.models import TicketComment
+    from bot.store.models import TicketComment
 
     load_file(session, DEMO)
     session.commit()

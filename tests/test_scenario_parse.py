@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.errors import ScenarioError
+from bot.core.errors import ScenarioError
 from bot.scenario.parse import parse_document, parse_file
 from tests.conftest import DEMO
 

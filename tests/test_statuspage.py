@@ -11,7 +11,7 @@ from typing import Any, Iterator, List
 
 import pytest
 
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 from bot.diagnosis.status import StatusReading, unknown_text
 from bot.integrations import statuspage
 from bot.integrations.settings import ConfigError, load_settings

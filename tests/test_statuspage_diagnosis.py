@@ -15,7 +15,8 @@ from typing import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot import assistant
+from bot.conversation import employee
+from bot.conversation.reply import Reply
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.render import render_table
 from bot.diagnosis.result import Diagnosis
@@ -23,7 +24,7 @@ from bot.diagnosis.status import StatusReading
 from bot.fixes.guide import guide
 from bot.fixes.recheck import compare
 from bot.integrations.statuspage import StatusPageClient
-from bot.models import Company, Component
+from bot.store.models import Company, Component
 from tests.conftest import BIN, DEMO
 from tests.fakes.statuspage import (
     LEDGER_API,
@@ -146,7 +147,7 @@ def test_can_close_without_a_reading_is_not_an_all_clear(demo_session) -> None:
     assert "system status is unknown" in table.splitlines()[0]
     assert "Nothing blocks the close." not in table and "can close" not in table.splitlines()[0]
     company = demo_session.get(Company, "C200")
-    [text] = assistant.render_diagnosis(d, company)
+    [text] = employee.render_diagnosis(d, company)
     assert "System status unknown" in text and "no reading yet" in text
     assert "✅" not in text and "run the close now" not in text
 
@@ -170,7 +171,7 @@ def test_no_status_page_configured_means_no_system_status(demo_session, monkeypa
     config.write_text("{}\n")
     monkeypatch.setenv("CLOSEBOT_CONFIG", str(config))
     monkeypatch.delenv("CLOSEBOT_STATUSPAGE_URL", raising=False)
-    d = diagnose(demo_session, "C100", now=EARLY)
+    d = diagnose(demo_session, "C100", now=EARLY, status=None)
     assert d.system_status is None and "system_status" not in d.to_dict()
     assert set(system_faults(d)) == {"bank-gateway"}
 
@@ -234,26 +235,26 @@ def configured(monkeypatch, tmp_path: Path):
     return use
 
 
-def text_of(reply: assistant.Reply) -> str:
+def text_of(reply: Reply) -> str:
     return "\n".join(reply.texts)
 
 
 def test_assistant_says_status_unknown_when_the_page_is_down(demo_session, configured) -> None:
     configured(nowhere())
-    reply = assistant.diagnose_close(demo_session, "u-sam")  # C200: nothing in the records blocks
+    reply = employee.diagnose_close(demo_session, "u-sam")  # C200: nothing in the records blocks
     text = text_of(reply)
     assert "nothing in the records blocks the general ledger" in text
     assert "System status unknown: the status page http://127.0.0.1:" in text
     assert "cannot be reached (no reading yet)" in text
     assert "run the close now" not in text and "✅" not in text
     assert [b.payload for b in reply.buttons] == ["/recheck", "/system_status"]
-    status = text_of(assistant.system_status(demo_session, "u-sam"))
+    status = text_of(employee.system_status(demo_session, "u-sam"))
     assert "System status unknown" in status and "operational" not in status
 
 
 def test_assistant_system_status_from_the_page_then_stale(demo_session, configured, page) -> None:
     configured(page.url)
-    text = text_of(assistant.system_status(demo_session, "u-alex"))
+    text = text_of(employee.system_status(demo_session, "u-alex"))
     assert "Payments API — partial outage (affects cash, receivables): incident “Delayed bank settlements" in text
     assert f"({SHORTLINK}) [status page]" in text and "Bank payment gateway" in text
     assert "The status page says: Partial System Outage." in text
@@ -261,7 +262,7 @@ def test_assistant_system_status_from_the_page_then_stale(demo_session, configur
     for component in demo_session.scalars(select(Component)):
         component.status = "operational"  # the store alone would say all is well
     demo_session.flush()
-    text = text_of(assistant.system_status(demo_session, "u-alex"))
+    text = text_of(employee.system_status(demo_session, "u-alex"))
     assert "System status unknown" in text and "cannot be reached (last reading" in text
     assert "Payments API" in text and "[status page, stale: last reading" in text
     assert "All monitored components are operational" not in text
@@ -269,24 +270,24 @@ def test_assistant_system_status_from_the_page_then_stale(demo_session, configur
 
 def test_assistant_diagnosis_with_the_page_then_recheck_while_down(demo_session, configured, page) -> None:
     configured(page.url)
-    reply = assistant.diagnose_close(demo_session, "u-alex")
+    reply = employee.diagnose_close(demo_session, "u-alex")
     last = reply.slots["last_diagnosis"]
     assert PAYMENTS in {r for b in last["blockers"] for r in b["refs"]}
     walked = []
     index = 0.0
     while True:  # every root cause renders, the page's included, from the slot alone
-        step = assistant.next_blocker(demo_session, "u-alex", last, int(index))
+        step = employee.next_blocker(demo_session, "u-alex", last, int(index))
         walked.append(text_of(step))
         if "That was the last root cause" in walked[-1]:
             break
         index = step.slots["blocker_index"]
     assert any(f"Follow it at {SHORTLINK}" in t for t in walked)
     page.down()
-    again = text_of(assistant.recheck(demo_session, "u-alex", last))  # same client: its last reading
+    again = text_of(employee.recheck(demo_session, "u-alex", last))  # same client: its last reading
     assert "b13yz5g2cw10 (system fault)" in again.split("Still open: ")[1]
     assert "Fixed" not in again and "System status unknown" in again and "last reading" in again
     configured(page.url, cache_seconds=1)  # another configuration: a client with no reading yet
-    fresh = text_of(assistant.recheck(demo_session, "u-alex", last))
+    fresh = text_of(employee.recheck(demo_session, "u-alex", last))
     assert "❔ Can't tell (the status page cannot be read): b13yz5g2cw10 (system fault)" in fresh
     assert "Fixed" not in fresh and "no reading yet" in fresh
 
@@ -337,12 +338,12 @@ def test_cli_with_the_page_down(cli_env) -> None:
 
 
 def test_recheck_and_prevention_of_a_close_with_no_reading_are_not_all_clear(demo_session, configured) -> None:
-    from bot import knowledge
+    from bot.conversation import knowledge
 
     configured(nowhere())
-    first = assistant.diagnose_close(demo_session, "u-sam")
+    first = employee.diagnose_close(demo_session, "u-sam")
     last = first.slots["last_diagnosis"]
-    again = assistant.recheck(demo_session, "u-sam", last)
+    again = employee.recheck(demo_session, "u-sam", last)
     text = text_of(again)
     assert "Nothing in the records blocks any more. ⚠️ System status unknown" in text
     assert "you can run the close now" not in text

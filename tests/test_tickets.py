@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot import tickets
+from bot.core.errors import NotFoundError
 from bot.diagnosis.result import Blocker, Diagnosis
-from bot.errors import NotFoundError
-from bot.models import AuditEntry, Ticket
+from bot.store.models import AuditEntry, Ticket
+from bot.tickets import service as tickets
 from tests.conftest import BIN, DEMO
 
 
@@ -27,9 +27,12 @@ def diagnosis(severity: str = "high", kind: str = "payment_issue") -> Diagnosis:
 
 
 def test_same_key_gives_one_ticket(demo_session) -> None:
-    first = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis(), idempotency_key="u-mei:m1")
-    again = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis(), idempotency_key="u-mei:m1")
-    other = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis(), idempotency_key="u-mei:m2")
+    first = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=diagnosis(),
+                                  idempotency_key="u-mei:m1")
+    again = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=diagnosis(),
+                                  idempotency_key="u-mei:m1")
+    other = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=diagnosis(),
+                                  idempotency_key="u-mei:m2")
     demo_session.commit()
     assert first.number == again.number != other.number
     count = demo_session.scalar(select(func.count()).select_from(Ticket).where(Ticket.requester_id == "u-mei"))
@@ -38,28 +41,33 @@ def test_same_key_gives_one_ticket(demo_session) -> None:
 
 def test_numbers_follow_existing_tickets(demo_session) -> None:
     # The demo already holds CLS-000001.
-    ticket = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis())
+    ticket = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=diagnosis())
     assert ticket.number == "CLS-000002"
-    assert tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis()).number == "CLS-000003"
+    assert tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100",
+                                 diagnosis=diagnosis()).number == "CLS-000003"
 
 
 def test_category_priority_and_attached_diagnosis(demo_session) -> None:
     far = datetime(2026, 11, 1, tzinfo=timezone.utc)  # the demo deadline is 2026-12-03
-    t = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis("critical", "system_fault"), now=far)
+    t = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100",
+                              diagnosis=diagnosis("critical", "system_fault"), now=far)
     assert (t.category, t.priority) == ("system_fault", 1)
-    t = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis("medium"), now=far)
+    t = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100",
+                              diagnosis=diagnosis("medium"), now=far)
     assert (t.category, t.priority) == ("payment_issue", 3)
     assert t.diagnosis["blockers"][0]["refs"] == ["PAY-88"]
     close = datetime(2026, 12, 3, 0, 0, tzinfo=timezone.utc)  # within 24 h of the deadline
-    t = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis("medium"), now=close)
+    t = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100",
+                              diagnosis=diagnosis("medium"), now=close)
     assert t.priority == 2
-    assert tickets.create_ticket(demo_session, "u-mei", "C100", None, now=far).category == "other"
+    assert tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=None,
+                                 now=far).category == "other"
 
 
 def test_status_comment_and_audit(demo_session) -> None:
-    t = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis())
-    tickets.update_status(demo_session, t.number.lower(), "in_progress", "u-hana")
-    tickets.add_comment(demo_session, t.number, "Called the bank", "u-hana")
+    t = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=diagnosis())
+    tickets.update_status(demo_session, t.number.lower(), "in_progress", actor="u-hana")
+    tickets.add_comment(demo_session, t.number, "Called the bank", author_id="u-hana")
     demo_session.commit()
     again = tickets.get_ticket(demo_session, t.number)
     assert again.status == "in_progress"
@@ -67,17 +75,19 @@ def test_status_comment_and_audit(demo_session) -> None:
     actions = demo_session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "u-hana")).all()
     assert actions == ["ticket_status", "ticket_comment"]
     with pytest.raises(ValueError):
-        tickets.update_status(demo_session, t.number, "done", "u-hana")
+        tickets.update_status(demo_session, t.number, "done", actor="u-hana")
     with pytest.raises(NotFoundError):
         tickets.get_ticket(demo_session, "CLS-999999")
 
 
 def test_list_orders_open_first_then_deadline_and_priority(demo_session) -> None:
-    low = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis("low"),
+    low = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100", diagnosis=diagnosis("low"),
                                 now=datetime(2026, 11, 1, tzinfo=timezone.utc))
-    high = tickets.create_ticket(demo_session, "u-mei", "C100", diagnosis("critical"),
+    high = tickets.create_ticket(demo_session, requester_id="u-mei", company_id="C100",
+                                 diagnosis=diagnosis("critical"),
                                  now=datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(hours=1))
-    c200 = tickets.create_ticket(demo_session, "u-sam", "C200", diagnosis("critical"))
+    c200 = tickets.create_ticket(demo_session, requester_id="u-sam", company_id="C200",
+                                 diagnosis=diagnosis("critical"))
     demo_session.commit()
     order = [t.number for t in tickets.list_tickets(demo_session)]
     # C100's deadline (Dec 3) is before C200's (Dec 5); the resolved demo ticket comes last.
@@ -125,8 +135,8 @@ def test_cli_changes_tickets_and_notifies_the_requester(tmp_path) -> None:
 
     from sqlalchemy.orm import sessionmaker
 
-    from bot.db import get_engine
-    from bot.models import Notification
+    from bot.store.db import get_engine
+    from bot.store.models import Notification
 
     with sessionmaker(bind=get_engine(env["CLOSEBOT_DATABASE_URL"]), future=True)() as s:
         bodies = s.scalars(select(Notification.body).where(Notification.user_id == "u-alex")

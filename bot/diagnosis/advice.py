@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, List, Optional, Protocol, Sequence, Tuple
 
-from bot.vocabulary import MODULE_LABELS
+from bot.core.vocabulary import MODULE_LABELS
 
 
 class OrderFacts(Protocol):

@@ -13,16 +13,17 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from sqlalchemy import Float, String, and_, cast, func, literal, or_, select, type_coerce, union_all
+from sqlalchemy import Float, and_, cast, func, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.vocabulary import JOB_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, VOUCHER_STATUSES
 from bot.diagnosis import advice, severity
 from bot.diagnosis.graph import ClosePath
 from bot.diagnosis.status import ComponentReading, StatusReading, stale_note
-from bot.models import Component, Job, Order, Payment, Reconciliation, User, Voucher
-from bot.vocabulary import JOB_STATUSES, ORDER_STATUSES, PAYMENT_STATUSES, VOUCHER_STATUSES
+from bot.store.columns import list_contains
+from bot.store.models import Component, Job, Order, Payment, Reconciliation, User, Voucher
 
 TOLERANCE = Decimal("0.01")
 """A reconciliation difference of exactly this much (or less) does not block."""
@@ -56,13 +57,6 @@ class Finding:
     @property
     def owner_role(self) -> str:
         return advice.owner_role(self.kind)
-
-
-def list_contains(column: ColumnElement, word: str) -> ColumnElement:
-    """SQL test that a StringList column (``a,b,c``) holds ``word`` exactly."""
-    as_text = type_coerce(column, String())
-    wrapped = literal(",", String()) + as_text + literal(",", String())
-    return wrapped.contains(f",{word},", autoescape=True)
 
 
 def check_orders(session: Session, company_id: str, period: str, path: ClosePath) -> List[Finding]:

@@ -9,48 +9,39 @@ modules waiting on them, so every ``caused_by`` index points at an earlier block
 
 import re
 from datetime import datetime
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.errors import NotFoundError
+from bot.core.vocabulary import MODULES, PERIOD_PATTERN, effective_dependencies, kind_words
 from bot.diagnosis import advice, severity
 from bot.diagnosis.checks import Finding, list_contains, run_checks
-from bot.diagnosis.graph import ClosePath, close_path, effective_dependencies
+from bot.diagnosis.graph import ClosePath, close_path
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.diagnosis.status import StatusSource, read_status
-from bot.errors import NotFoundError
-from bot.integrations.statuspage import UnavailableSource, configured_source
-from bot.models import Company, ModuleState, User
-from bot.vocabulary import MODULES, PERIOD_PATTERN, kind_words
+from bot.store.models import Company, ModuleState, User
 
 PERIOD_RE = re.compile(PERIOD_PATTERN)
-
-
-class _FromSettings:
-    """The default status source: the status page the settings name (none: no network call)."""
-
-    def __repr__(self) -> str:
-        return "FROM_SETTINGS"
-
-
-FROM_SETTINGS = _FromSettings()
 
 
 def diagnose(
     session: Session,
     company_id: str,
+    *,
     period: Optional[str] = None,
     module: str = "general_ledger",
     user_id: Optional[str] = None,
     now: Optional[datetime] = None,
-    status: Union[StatusSource, None, _FromSettings] = FROM_SETTINGS,
+    status: Optional[StatusSource],
 ) -> Diagnosis:
     """Why ``module`` of ``company_id`` cannot close for ``period`` (default: current period).
 
-    ``status`` is where system components come from besides the store: by default the
-    configured status page (read through its cache), ``None`` for the store alone. A status
-    page that cannot be read never stops the diagnosis: ``system_status`` says so.
+    ``status`` is where system components come from besides the store: the configured status
+    page (``bot.integrations.statuspage.status_source()``), or ``None`` for the store alone;
+    every caller says which. A status page that cannot be read never stops the diagnosis:
+    ``system_status`` says so.
     """
     company = session.get(Company, company_id)
     if company is None:
@@ -93,7 +84,7 @@ def diagnose(
     levels = severity.deadline_levels(company.close_deadline, now)
     statuses = {m: status for m, (status, _) in states.items()}
     path = close_path(module, statuses, effective_dependencies(company.depends_on))
-    result.system_status = read_status(_status_source(status))
+    result.system_status = read_status(status)
     findings = run_checks(session, company.id, period, path, result.system_status)
 
     roots: List[Blocker] = []
@@ -124,15 +115,6 @@ def diagnose(
     _add_module_blockers(blockers, path, states, findings, finding_index, period, levels)
     result.blockers = blockers
     return result
-
-
-def _status_source(status: Union[StatusSource, None, _FromSettings]) -> Optional[StatusSource]:
-    if not isinstance(status, _FromSettings):
-        return status
-    try:
-        return configured_source()
-    except Exception as exc:  # noqa: BLE001 - a broken status setup must not break the diagnosis
-        return UnavailableSource("could not be set up", f"{type(exc).__name__}: {exc}"[:300])
 
 
 def _finding_blocker(finding: Finding, levels: int) -> Blocker:

@@ -7,19 +7,11 @@ depends on was already good enough to close it) and at a module without a row.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Sequence
 
-from bot.vocabulary import DEFAULT_DEPENDENCIES, MODULES
+from graphlib import CycleError, TopologicalSorter
 
-
-def effective_dependencies(
-    depends_on: Optional[Mapping[str, Sequence[str]]] = None,
-) -> Dict[str, List[str]]:
-    """Default dependencies, with each module named in ``depends_on`` replaced (``[]`` = none)."""
-    deps = {module: list(default) for module, default in DEFAULT_DEPENDENCIES.items()}
-    for module, override in (depends_on or {}).items():
-        deps[module] = list(override or [])
-    return deps
+from bot.core.vocabulary import MODULES
 
 
 @dataclass
@@ -83,17 +75,19 @@ def _vocabulary_index(module: str) -> int:
 
 
 def _topological(depends: Mapping[str, Sequence[str]]) -> List[str]:
-    """Dependencies before dependents; ties broken by vocabulary order; cycles appended."""
-    remaining = {module: set(deps) for module, deps in depends.items()}
+    """Dependencies before dependents, each round of ready modules in vocabulary order.
+
+    A cycle (which scenario validation rejects) cannot be ordered: the modules are then
+    reported in vocabulary order.
+    """
+    sorter = TopologicalSorter(depends)
+    try:
+        sorter.prepare()
+    except CycleError:
+        return sorted(depends, key=_vocabulary_index)
     order: List[str] = []
-    while remaining:
-        ready = sorted((m for m, deps in remaining.items() if not deps), key=_vocabulary_index)
-        if not ready:  # a cycle: report what is left in vocabulary order
-            order.extend(sorted(remaining, key=_vocabulary_index))
-            break
-        for module in ready:
-            order.append(module)
-            del remaining[module]
-        for deps in remaining.values():
-            deps.difference_update(ready)
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=_vocabulary_index)
+        order.extend(ready)
+        sorter.done(*ready)
     return order

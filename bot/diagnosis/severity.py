@@ -7,7 +7,8 @@ wrong record stops one module, a forgotten "run the close" is a quick fix.
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Optional
 
-from bot.vocabulary import SEVERITIES
+from bot.core import clock
+from bot.core.vocabulary import SEVERITIES
 
 # SEVERITIES is most urgent first: critical, high, medium, low.
 _RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}  # low=0 .. critical=3
@@ -49,7 +50,7 @@ def deadline_levels(deadline: Optional[datetime], now: Optional[datetime] = None
     """0 far from the deadline, 1 within 72 h, 2 within 24 h or past it."""
     if deadline is None:
         return 0
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.now()
     if deadline.tzinfo is None:
         deadline = deadline.replace(tzinfo=timezone.utc)
     if now.tzinfo is None:

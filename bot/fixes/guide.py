@@ -14,13 +14,14 @@ from typing import Callable, Dict, List, Optional, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.core.vocabulary import MODULES, module_words
 from bot.diagnosis import advice
 from bot.diagnosis.checks import incident_link
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.diagnosis.status import ComponentReading, Incident, StatusReading, age_text
-from bot.fixes.records import Owners, names, owners_of, people_text, person, records_of
-from bot.models import Component, ModuleState
-from bot.vocabulary import MODULES, module_words
+from bot.fixes.records import Owners, owners_of, records_of
+from bot.people.directory import names, people_text, person_text
+from bot.store.models import Component, ModuleState
 
 #: Records listed in one message; the rest are counted and offered behind "Show all".
 SHOWN = 3
@@ -79,7 +80,7 @@ def guide(session: Session, diagnosis: Diagnosis, blocker: Blocker, viewer: Opti
     known.update(names(session, [uid for uid in _record_people(records) if uid not in known]))
 
     def who(uid: str) -> str:
-        return "you" if uid == viewer else person((uid, known.get(uid, uid)))
+        return "you" if uid == viewer else person_text(uid, known.get(uid, uid))
 
     render = RENDERERS.get(blocker.kind)
     if render is None or (blocker.kind in RECORD_KINDS and not records):

@@ -6,18 +6,15 @@ maintenance window) and the people to ask. Every query is by primary key or comp
 """
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.diagnosis.checks import list_contains
 from bot.diagnosis.result import Blocker
 from bot.diagnosis.status import StatusReading
-from bot.models import Component, Job, Order, Payment, Reconciliation, User, Voucher
-
-Person = Tuple[str, str]
-"""(user id, name)"""
+from bot.people.directory import Person, may_close, names, with_role
+from bot.store.models import Component, Job, Order, Payment, Reconciliation, Voucher
 
 RECORD_MODELS = {
     "order_error": Order,
@@ -57,30 +54,6 @@ def records_of(session: Session, company_id: str, period: str, blocker: Blocker,
     return [by_ref[ref] for ref in blocker.refs if ref in by_ref]
 
 
-def names(session: Session, user_ids: Sequence[str]) -> Dict[str, str]:
-    if not user_ids:
-        return {}
-    rows = session.execute(select(User.id, User.name).where(User.id.in_(list(user_ids)))).all()
-    return {r.id: r.name for r in rows}
-
-
-def may_close(session: Session, company_id: str, module: str) -> List[Person]:
-    """Users of the company holding the close permission for ``module``."""
-    rows = session.execute(
-        select(User.id, User.name)
-        .where(User.company_id == company_id, list_contains(User.close_permissions, module))
-        .order_by(User.id)
-    ).all()
-    return [(r.id, r.name) for r in rows]
-
-
-def with_role(session: Session, company_id: str, role: str) -> List[Person]:
-    """Users of that role, the company's own first (support staff may sit anywhere)."""
-    rows = session.execute(select(User.id, User.name, User.company_id).where(User.role == role)).all()
-    own = [(r.id, r.name) for r in rows if r.company_id == company_id]
-    return own or sorted((r.id, r.name) for r in rows)
-
-
 @dataclass
 class Owners:
     """Who must act: named people, and the role to fall back on when nobody is named."""
@@ -118,16 +91,3 @@ def owners_of(session: Session, company_id: str, blocker: Blocker, records: Sequ
     return Owners(people, role)
 
 
-def person(p: Person) -> str:
-    uid, name = p
-    return f"{name} ({uid})" if name and name != uid else uid
-
-
-def people_text(people: Sequence[Person], limit: int = 3) -> str:
-    shown = ", ".join(person(p) for p in people[:limit])
-    more = len(people) - limit
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def first_name(p: Optional[Person]) -> str:
-    return (p[1] or p[0]).split()[0] if p else ""

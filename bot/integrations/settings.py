@@ -15,8 +15,8 @@ from typing import Dict, List, Literal, Optional, Tuple
 import yaml
 from pydantic import BaseModel, Extra, Field, ValidationError
 
-from bot.config import PROJECT_ROOT
-from bot.errors import ClosebotError
+from bot.core.config import PROJECT_ROOT
+from bot.core.errors import ClosebotError
 from bot.integrations.http import HttpPolicy
 
 

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from bot.core.clock import now as utcnow
+from bot.core.vocabulary import MODULES
 from bot.diagnosis.status import (
     ComponentReading,
     Incident,
@@ -29,11 +31,9 @@ from bot.diagnosis.status import (
     StatusSource,
     parse_timestamp,
     read_status,
-    utcnow,
 )
 from bot.integrations.http import RemoteError, build_session, call, is_timeout, json_body, safe_url
 from bot.integrations.settings import ConfigError, StatusPageSettings, current_settings
-from bot.vocabulary import MODULES
 
 log = logging.getLogger(__name__)
 
@@ -392,10 +392,15 @@ def configured_source() -> Optional[StatusSource]:
         return UnavailableSource("is misconfigured", str(exc))
 
 
+def status_source() -> Optional[StatusSource]:
+    """``configured_source()``, or an always-unknown source when setting it up fails: what a
+    diagnosis is given, so status trouble never breaks it (None: no page configured)."""
+    try:
+        return configured_source()
+    except Exception as exc:  # noqa: BLE001 - status trouble must never break a reply
+        return UnavailableSource("could not be set up", f"{type(exc).__name__}: {exc}"[:300])
+
+
 def current_status() -> Optional[StatusReading]:
     """The configured status page's reading (None when no page is configured); never raises."""
-    try:
-        source = configured_source()
-    except Exception as exc:  # noqa: BLE001 - status trouble must never break a reply
-        source = UnavailableSource("could not be set up", f"{type(exc).__name__}: {exc}"[:300])
-    return read_status(source)
+    return read_status(status_source())

@@ -19,13 +19,15 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
 
-from bot import audit, notifications
+from bot.core.clock import now as utcnow
 from bot.integrations.http import RemoteError
 from bot.integrations.settings import OutboxSettings
 from bot.integrations.ticketing.base import RemoteRef, RemoteTicketRequest, TicketBackend
-from bot.models import OutboxEntry, Ticket, TicketLink, utcnow
 from bot.outbox import store
 from bot.outbox.config import system_name
+from bot.people import inbox
+from bot.store import audit
+from bot.store.models import OutboxEntry, Ticket, TicketLink
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +177,7 @@ class Deliverer:
             session.add(TicketLink(ticket_id=job.ticket_id, system=job.system, remote_id=ref.remote_id,
                                    remote_number=ref.number, url=ref.url, linked_at=now))
         if job.requester_id:
-            notifications.notify(
+            inbox.notify(
                 session, job.requester_id, f"{job.number} is now {ref.number} in {system_name(job.system)}.",
                 job.number, job.company_id, idempotency_key=link_notice_key(job.correlation_id),
             )

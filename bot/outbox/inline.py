@@ -15,13 +15,14 @@ from typing import Optional
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.clock import now as utcnow
 from bot.integrations.settings import Settings, current_settings
-from bot.models import Notification, OutboxEntry, Ticket, utcnow
 from bot.outbox import store
 from bot.outbox.config import remote_system
 from bot.outbox.delivery import link_notice_key
 from bot.outbox.views import RemoteState, remote_state
 from bot.outbox.worker import Worker, configured_worker
+from bot.store.models import Notification, OutboxEntry, Ticket
 
 log = logging.getLogger(__name__)
 

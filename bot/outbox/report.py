@@ -6,9 +6,9 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import OutboxEntry, Ticket
 from bot.outbox import store
 from bot.outbox.config import system_name
+from bot.store.models import OutboxEntry, Ticket
 
 #: Rows listed per section; the counts always cover everything.
 LISTED = 10

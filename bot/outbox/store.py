@@ -14,10 +14,11 @@ from typing import Any, Dict, List, Optional, Set
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from bot.core.clock import now as utcnow
 from bot.diagnosis.result import Diagnosis
 from bot.integrations.ticketing.base import RemoteTicketRequest
-from bot.models import OutboxEntry, Ticket, TicketLink, User, utcnow
 from bot.outbox.config import remote_system
+from bot.store.models import OutboxEntry, Ticket, TicketLink, User
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 STATES = (PENDING, DELIVERED, FAILED)

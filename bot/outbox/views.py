@@ -10,9 +10,9 @@ from typing import Dict, Iterable, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import OutboxEntry, Ticket, TicketLink
 from bot.outbox import store
 from bot.outbox.config import system_name
+from bot.store.models import OutboxEntry, Ticket, TicketLink
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from typing import Optional, Set
 
 from sqlalchemy.orm import sessionmaker
 
-from bot.db import get_engine
+from bot.core.clock import now as utcnow
 from bot.integrations.settings import ConfigError, OutboxSettings, Settings, current_settings
 from bot.integrations.ticketing.base import TicketBackend
-from bot.models import utcnow
 from bot.outbox import store
 from bot.outbox.config import configured_backend
 from bot.outbox.delivery import DELIVERED, SKIPPED, Clock, Deliverer, SessionFactory
+from bot.store.db import get_engine
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,9 @@ from typing import Any, Dict, Iterator, List, Union
 from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session
 
-from bot import audit
-from bot.models import (
+from bot.scenario.parse import ScenarioData, parse_document, parse_file
+from bot.store import audit
+from bot.store.models import (
     SCENARIO_TABLES,
     Company,
     Component,
@@ -25,7 +26,6 @@ from bot.models import (
     User,
     Voucher,
 )
-from bot.scenario.parse import ScenarioData, parse_document, parse_file
 
 BATCH_SIZE = 5000
 """Rows per executemany: one round trip per batch keeps a million-row load fast and

@@ -19,7 +19,8 @@ import yaml
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
-from bot.errors import ScenarioError
+from bot.core.errors import ScenarioError
+from bot.core.vocabulary import DEFAULT_DEPENDENCIES, MODULES
 from bot.scenario.schema import (
     DATETIME_FIELDS,
     DECIMAL_FIELDS,
@@ -29,7 +30,6 @@ from bot.scenario.schema import (
     SCENARIO_SCHEMA,
     string_fields,
 )
-from bot.vocabulary import DEFAULT_DEPENDENCIES, MODULES
 
 try:  # Python 3.9+
     import zoneinfo

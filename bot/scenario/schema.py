@@ -8,7 +8,7 @@ checked in :mod:`bot.scenario.parse`.
 
 from typing import Any, Dict, List, Sequence, Tuple
 
-from bot import vocabulary as v
+from bot.core import vocabulary as v
 
 PERIOD_PATTERN = v.PERIOD_PATTERN
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import HTTPBasicAuth
 
+from bot.core.vocabulary import TICKET_STATUSES
 from bot.integrations.http import RemoteError, build_session, call, json_body, safe_url
 from bot.integrations.settings import JiraSettings
 from bot.integrations.ticketing.adf import adf_text, to_adf
@@ -33,7 +34,6 @@ from bot.integrations.ticketing.common import (
     provenance,
     require_keys,
 )
-from bot.vocabulary import TICKET_STATUSES
 
 SYSTEM = "jira"
 #: every variable this backend reads (the factory keys its cache on them)

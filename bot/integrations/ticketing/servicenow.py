@@ -16,6 +16,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from bot.core.vocabulary import TICKET_STATUSES
 from bot.integrations.http import RemoteError, build_session, call, json_body, safe_url
 from bot.integrations.settings import ConfigError, ServiceNowSettings
 from bot.integrations.ticketing.base import RemoteRef, RemoteTicketRequest
@@ -30,7 +31,6 @@ from bot.integrations.ticketing.common import (
     provenance,
     require_keys,
 )
-from bot.vocabulary import TICKET_STATUSES
 
 SYSTEM = "servicenow"
 #: every variable this backend reads (the factory keys its cache on them)

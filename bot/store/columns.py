@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, List, Optional
 
-from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy import DateTime, Numeric, String, literal, type_coerce
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -69,3 +70,10 @@ class StringList(TypeDecorator):
         if value is None:
             return None
         return [item for item in value.split(",") if item]
+
+
+def list_contains(column: ColumnElement, word: str) -> ColumnElement:
+    """SQL test that a StringList column (``a,b,c``) holds ``word`` exactly."""
+    as_text = type_coerce(column, String())
+    wrapped = literal(",", String()) + as_text + literal(",", String())
+    return wrapped.contains(f",{word},", autoescape=True)

@@ -9,10 +9,10 @@ the user is looking at, reusing the per-kind advice of :mod:`bot.advice_preventi
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
-from bot.advice_prevention import PREVENTION
-from bot.assistant import Button, Reply
+from bot.conversation.reply import Button, Reply
+from bot.core.vocabulary import kind_words
+from bot.diagnosis.prevention import PREVENTION
 from bot.diagnosis.result import Diagnosis
-from bot.vocabulary import kind_words
 
 
 @dataclass(frozen=True)

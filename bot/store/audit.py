@@ -4,7 +4,7 @@ from typing import Any, Dict, Optional
 
 from sqlalchemy.orm import Session
 
-from bot.models import AuditEntry
+from bot.store.models import AuditEntry
 
 
 def record(

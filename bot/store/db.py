@@ -8,8 +8,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import database_url
-from bot.models import Base
+from bot.core.config import database_url
+from bot.store.models import Base
 
 
 def get_engine(url: Optional[str] = None) -> Engine:

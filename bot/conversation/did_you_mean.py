@@ -3,14 +3,14 @@
 When NLU falls back, its intent ranking still knows what the user probably meant. A small
 table turns intents into button titles a person understands; retrieval intents (prevent,
 get_help) take the topic the ResponseSelector picked, because a ``/prevent`` payload
-carries no topic (see :mod:`bot.knowledge`). Small talk, yes/no and bare slot values make
+carries no topic (see :mod:`bot.conversation.knowledge`). Small talk, yes/no and bare slot values make
 poor suggestions and have no entry, so they are never offered.
 """
 
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
-from bot.assistant import Button, Reply
-from bot.knowledge import TOPICS, topic_button
+from bot.conversation.knowledge import TOPICS, topic_button
+from bot.conversation.reply import Button, Reply
 
 #: intent -> the button that means it
 INTENT_BUTTONS: Dict[str, Button] = {

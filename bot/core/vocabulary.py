@@ -1,6 +1,6 @@
 """The fixed vocabulary of the scenario contract (modules, roles, kinds, statuses)."""
 
-from typing import Dict, List, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 MODULES: Tuple[str, ...] = (
     "sales",
@@ -92,6 +92,14 @@ DEFAULT_DEPENDENCIES: Dict[str, List[str]] = {
     "cash": [],
     "general_ledger": [m for m in MODULES if m != "general_ledger"],
 }
+
+
+def effective_dependencies(depends_on: Optional[Mapping[str, Sequence[str]]] = None) -> Dict[str, List[str]]:
+    """Default dependencies, with each module named in ``depends_on`` replaced (``[]`` = none)."""
+    deps = {module: list(default) for module, default in DEFAULT_DEPENDENCIES.items()}
+    for module, override in (depends_on or {}).items():
+        deps[module] = list(override or [])
+    return deps
 
 MODULE_LABELS: Dict[str, str] = {
     "sales": "Sales",

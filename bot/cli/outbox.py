@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional
 
 import click
 
-from bot.errors import ClosebotError
+from bot.core.errors import ClosebotError
 
 
 @click.group("outbox")
@@ -34,10 +34,10 @@ def _settings() -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def outbox_status(as_json: bool) -> None:
     """Counts per state, the oldest wait, the next attempt and why rows failed."""
-    from bot.db import session_scope
-    from bot.models import utcnow
+    from bot.core.clock import now as utcnow
     from bot.outbox import report
     from bot.outbox.config import remote_system
+    from bot.store.db import session_scope
 
     settings = _settings()
     with session_scope() as session:
@@ -50,11 +50,11 @@ def outbox_status(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def outbox_flush(retry_failed: bool, as_json: bool) -> None:
     """Deliver everything pending now, ignoring backoff; exit 1 if anything is left undelivered."""
-    from bot.db import session_scope
-    from bot.models import utcnow
+    from bot.core.clock import now as utcnow
     from bot.outbox import report, store
     from bot.outbox.config import remote_system
     from bot.outbox.worker import configured_worker
+    from bot.store.db import session_scope
 
     settings = _settings()
     system = remote_system(settings)

@@ -1,17 +1,12 @@
 """The store: the ERP snapshot of the scenario contract, tickets and the audit log."""
 
-from datetime import datetime, timezone
-
 from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
-from bot.types import ExactDecimal, StringList, UTCDateTime
+from bot.core import clock
+from bot.store.columns import ExactDecimal, StringList, UTCDateTime
 
 Base = declarative_base()
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class Company(Base):
@@ -149,8 +144,8 @@ class Ticket(Base):
     priority = Column(Integer)
     summary = Column(Text)
     assignee_id = Column(ForeignKey("users.id"), nullable=True)
-    created_at = Column(UTCDateTime, default=utcnow)
-    updated_at = Column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at = Column(UTCDateTime, default=clock.now)
+    updated_at = Column(UTCDateTime, default=clock.now, onupdate=clock.now)
     # Same conversation turn asking twice -> same key -> one ticket.
     idempotency_key = Column(String(200), unique=True, nullable=True)
     # The diagnosis (contract JSON) the ticket was opened from, for whoever picks it up.
@@ -169,7 +164,7 @@ class TicketComment(Base):
     ticket_id = Column(ForeignKey("tickets.id"), index=True)
     author_id = Column(String(64), nullable=True)
     body = Column(Text)
-    created_at = Column(UTCDateTime, default=utcnow)
+    created_at = Column(UTCDateTime, default=clock.now)
 
     ticket = relationship("Ticket", back_populates="comments")
 
@@ -188,7 +183,7 @@ class TicketResolution(Base):
     resolved_by = Column(String(64))
     note = Column(Text)
     status = Column(String(16))  # resolved | closed
-    resolved_at = Column(UTCDateTime, default=utcnow)
+    resolved_at = Column(UTCDateTime, default=clock.now)
 
 
 class Escalation(Base):
@@ -208,7 +203,7 @@ class Escalation(Base):
     ticket_id = Column(ForeignKey("tickets.id"))
     group_role = Column(String(32))
     escalated_by = Column(String(64))
-    escalated_at = Column(UTCDateTime, default=utcnow)
+    escalated_at = Column(UTCDateTime, default=clock.now)
     note = Column(Text, nullable=True)
     diagnosis = Column(JSON, nullable=True)
     # [{"at": ISO time, "who": "user"|"bot", "text": str}, ...], bounded (bot.transcript).
@@ -232,7 +227,7 @@ class Notification(Base):
     user_id = Column(String(64))
     ticket_number = Column(String(32), nullable=True)
     body = Column(Text)
-    created_at = Column(UTCDateTime, default=utcnow)
+    created_at = Column(UTCDateTime, default=clock.now)
     delivered_at = Column(UTCDateTime, nullable=True)
     company_id = Column(String(64), nullable=True)
     # One conversation turn asking twice (a retried action) -> one notification per recipient.
@@ -263,11 +258,11 @@ class OutboxEntry(Base):
     idempotency_key = Column(String(200), unique=True)
     state = Column(String(16), default="pending")  # pending | delivered | failed
     attempts = Column(Integer, default=0)
-    next_attempt_at = Column(UTCDateTime, default=utcnow)
+    next_attempt_at = Column(UTCDateTime, default=clock.now)
     lease_owner = Column(String(100), nullable=True)
     lease_expires_at = Column(UTCDateTime, nullable=True)
     last_error = Column(Text, nullable=True)
-    created_at = Column(UTCDateTime, default=utcnow)
+    created_at = Column(UTCDateTime, default=clock.now)
     delivered_at = Column(UTCDateTime, nullable=True)
 
 
@@ -283,7 +278,7 @@ class TicketLink(Base):
     remote_id = Column(String(100))
     remote_number = Column(String(64))
     url = Column(Text, nullable=True)
-    linked_at = Column(UTCDateTime, default=utcnow)
+    linked_at = Column(UTCDateTime, default=clock.now)
 
 
 class AuditEntry(Base):
@@ -292,7 +287,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id = Column(Integer, primary_key=True, autoincrement=True)
-    at = Column(UTCDateTime, default=utcnow, index=True)
+    at = Column(UTCDateTime, default=clock.now, index=True)
     actor = Column(String(64), nullable=True, index=True)
     action = Column(String(64))
     company_id = Column(String(64), nullable=True)

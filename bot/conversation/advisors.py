@@ -8,20 +8,26 @@ from typing import Any, Dict, List, Optional
 
 from sqlalchemy.orm import Session
 
-from bot import assistant, audit, escalations, tickets
-from bot.access import ACCESS_HELP, find_user, may_see_ticket, require_advisor, require_company_access
-from bot.assistant import MY_TICKETS, Reply
+from bot.conversation import employee
+from bot.conversation.reply import MY_TICKETS, Reply, intent_button, known_user, ticket_not_found
+from bot.core.errors import NotFoundError, PermissionDenied
+from bot.core.text import shorten
 from bot.diagnosis.result import Diagnosis
-from bot.directory import display
-from bot.errors import NotFoundError, PermissionDenied
-from bot.helpdesk import intent_button
-from bot.models import User
 from bot.nlp.normalize import resolve_ticket_number
+from bot.people.access import may_see_ticket, require_advisor, require_company_access
+from bot.people.directory import display
+from bot.store import audit
+from bot.store.models import User
+from bot.tickets import escalations
+from bot.tickets import service as tickets
+from bot.tickets.views import topic
 
 
+@known_user
 def escalate(
     session: Session,
-    sender: str,
+    user: User,
+    *,
     last: Optional[Dict[str, Any]],
     transcript: List[Dict[str, str]],
     idempotency_key: Optional[str] = None,
@@ -31,23 +37,21 @@ def escalate(
     module_text: Optional[str] = None,
 ) -> Reply:
     """Hand the user's close (or the named ticket) to the finance advisors with the context."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
     ticket = None
     if number:
         try:
             ticket = tickets.get_ticket(session, resolve_ticket_number(number))
         except NotFoundError:
-            return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."])
+            return ticket_not_found(number)
         if not may_see_ticket(user, ticket):
-            audit.record(session, sender, "escalate_refused", ticket.company_id, {"number": ticket.number})
+            audit.record(session, user.id, "escalate_refused", ticket.company_id, {"number": ticket.number})
             return Reply([f"Ticket {ticket.number} isn't yours, so I can't escalate it. "
                           "Its requester or the helpdesk can."])
         if not last or last.get("company") != ticket.company_id:
             last = ticket.diagnosis
     if not last and ticket is None:
-        first = assistant.diagnose_close(session, sender, company_text, period_text, module_text)
+        first = employee.diagnose_close(session, user.id, company_text=company_text, period_text=period_text,
+                                        module_text=module_text)
         last = first.slots.get("last_diagnosis")
         if not last:
             return first
@@ -56,11 +60,11 @@ def escalate(
     try:
         require_company_access(user, company_id)
     except PermissionDenied as exc:
-        audit.record(session, sender, "escalate_refused", company_id, {"reason": str(exc)})
+        audit.record(session, user.id, "escalate_refused", company_id, {"reason": str(exc)})
         return Reply([str(exc)])
     outcome = escalations.escalate(
-        session, sender, company_id, diagnosis, transcript, ticket=ticket,
-        idempotency_key=idempotency_key,
+        session, actor_id=user.id, company_id=company_id, diagnosis=diagnosis, transcript=transcript,
+        ticket=ticket, idempotency_key=idempotency_key,
     )
     t = outcome.ticket
     what = f"{t.company_id} {t.period or ''}".strip()
@@ -78,18 +82,16 @@ def escalate(
     return Reply([text], [MY_TICKETS], {"ticket_number": t.number})
 
 
-def my_escalations(session: Session, sender: str) -> Reply:
+@known_user
+def my_escalations(session: Session, user: User) -> Reply:
     """For advisors: unanswered escalations, most urgent first."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
     try:
         require_advisor(user, "have an escalation list")
     except PermissionDenied as exc:
-        audit.record(session, sender, "escalations_refused", user.company_id, {"role": user.role})
+        audit.record(session, user.id, "escalations_refused", user.company_id, {"role": user.role})
         return Reply([str(exc)], [MY_TICKETS])
     rows = escalations.list_escalations(session)
-    audit.record(session, sender, "escalations_list", None, {"count": len(rows)})
+    audit.record(session, user.id, "escalations_list", None, {"count": len(rows)})
     if not rows:
         return Reply(["No escalations are waiting for an answer. 🎉"])
     lines = []
@@ -97,7 +99,7 @@ def my_escalations(session: Session, sender: str) -> Reply:
         requester = session.get(User, r.requester)
         lines.append(f"• {r.number} P{r.priority} {r.company} {r.period or ''} from "
                      f"{display(requester, r.requester)}: "
-                     f"{tickets.shorten(tickets.topic(r.summary, r.company, r.period), 80)}")
+                     f"{shorten(topic(r.summary, r.company, r.period), 80)}")
     return Reply(
         [f"Escalations waiting for an answer ({len(rows)}), most urgent first:\n" + "\n".join(lines)],
         [intent_button(f"Answer {rows[0].number}", "answer_escalation", ticket_number=rows[0].number)],
@@ -105,21 +107,19 @@ def my_escalations(session: Session, sender: str) -> Reply:
     )
 
 
-def answer(session: Session, sender: str, number: Optional[str], text: Optional[str]) -> Reply:
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+@known_user
+def answer(session: Session, user: User, number: Optional[str], text: Optional[str]) -> Reply:
     try:
         require_advisor(user, "answer escalations")
     except PermissionDenied as exc:
-        audit.record(session, sender, "answer_refused", user.company_id, {"role": user.role})
+        audit.record(session, user.id, "answer_refused", user.company_id, {"role": user.role})
         return Reply([str(exc)], [MY_TICKETS])
     if not number:
         return Reply(["Which escalation? Say e.g. \"answer CLS-000002\", or \"my escalations\"."])
     if not text:
         return Reply([f"What is your answer to {number}?"])
     try:
-        ticket, _ = escalations.answer(session, resolve_ticket_number(number), sender, text)
+        ticket, _ = escalations.answer(session, resolve_ticket_number(number), advisor_id=user.id, text=text)
     except NotFoundError as exc:
         return Reply([f"{exc}. Say \"my escalations\" to see yours."])
     requester = session.get(User, ticket.requester_id)

@@ -1,20 +1,45 @@
-"""What the assistant says and does for each request: the service the Rasa actions call.
+"""What the assistant says and does for an employee or accountant: the services the actions call.
 
-Every function takes the sender id (the store's user id), checks who is asking,
-records the access in the audit log and returns a ``Reply``: texts, buttons and the
-slot values the conversation should remember. Nothing here knows about Rasa.
+Every function takes the sender id (the store's user id), checks who is asking
+(``known_user``), records the access in the audit log and returns a ``Reply``: texts,
+buttons and the slot values the conversation should remember. Nothing here knows about Rasa.
 """
 
-import json
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from datetime import datetime
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit, tickets
-from bot.access import (
+from bot.conversation.render import diagnosis_buttons, local_time, render_blocker, render_diagnosis
+from bot.conversation.reply import (
+    MY_TICKETS,
+    NEXT,
+    RECHECK,
+    STATUS,
+    TICKET,
+    Button,
+    Reply,
+    intent_button,
+    known_user,
+    ticket_not_found,
+)
+from bot.core import clock
+from bot.core.errors import NotFoundError, PermissionDenied
+from bot.core.text import shorten
+from bot.core.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, kind_words, module_words
+from bot.diagnosis.engine import diagnose
+from bot.diagnosis.result import Diagnosis
+from bot.diagnosis.status import StatusReading, age_text, caveat
+from bot.fixes import owner_notes
+from bot.fixes.guide import SHOWN_ALL, Guide, guide
+from bot.fixes.recheck import compare
+from bot.integrations.statuspage import current_status, status_source
+from bot.nlp.normalize import resolve_company, resolve_module, resolve_period, resolve_ticket_number
+from bot.outbox.config import system_name
+from bot.outbox.inline import deliver_now
+from bot.outbox.views import labelled, remote_states
+from bot.people.access import (
     ACCESS_HELP,
     CROSS_COMPANY_ROLES,
     HELPDESK_ROLES,
@@ -22,57 +47,16 @@ from bot.access import (
     may_see_ticket,
     require_company_access,
 )
-from bot.advice_prevention import PREVENTION
-from bot.diagnosis.engine import diagnose
-from bot.diagnosis.result import Blocker, Diagnosis
-from bot.diagnosis.status import StatusReading, age_text, caveat
-from bot.errors import NotFoundError, PermissionDenied
-from bot.fixes import notify as owner_notes
-from bot.fixes.guide import SHOWN_ALL, Guide, guide
-from bot.fixes.recheck import compare
-from bot.fixes.records import owners_of, people_text, records_of
-from bot.integrations.statuspage import current_status
-from bot.models import Company, Component, Job, User
-from bot.nlp.normalize import (
-    resolve_company,
-    resolve_module,
-    resolve_period,
-    resolve_ticket_number,
-)
-from bot.outbox.config import system_name
-from bot.outbox.inline import deliver_now
-from bot.outbox.views import labelled, remote_states
-from bot.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, kind_words, module_words
+from bot.people.directory import people_text
+from bot.store import audit
+from bot.store.models import Company, Component, Job, User
+from bot.tickets import service as tickets
+from bot.tickets.views import topic
 
-SEVERITY_ICON = {"critical": "🔴", "high": "🟠", "medium": "🟡", "low": "⚪"}
-
-
-@dataclass
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass
-class Reply:
-    texts: List[str] = field(default_factory=list)
-    buttons: List[Button] = field(default_factory=list)
-    slots: Dict[str, Any] = field(default_factory=dict)
-
-
-NEXT = Button("Next blocker", "/ask_next_blocker")
-TICKET = Button("Open a ticket", "/open_ticket")
-STATUS = Button("System status", "/system_status")
-MY_TICKETS = Button("My tickets", "/my_tickets")
-RECHECK = Button("Check again", "/recheck")
-STEP_BUTTONS = {
-    "more": Button("Show all", "/show_all_records"),
-    "notify": Button("Notify the owner", "/notify_owner"),
-    "ticket": TICKET,
-    "incident": Button("Open an incident", "/open_ticket"),
-}
 #: Words that mean "the company I did not just look at" ("no, the other company").
 OTHER_COMPANY_WORDS = ("other", "another", "另一", "另外", "别的")
+#: Answers to "anything to add?" that mean "no note".
+SKIP_WORDS = {"no", "nope", "nothing", "n", "skip", "no thanks", "nah", "-", "none"}
 
 
 def greet(session: Session, sender: str) -> Reply:
@@ -87,14 +71,16 @@ def greet(session: Session, sender: str) -> Reply:
     )
 
 
+@known_user
 def diagnose_close(
     session: Session,
-    sender: str,
+    user: User,
+    *,
     company_text: Optional[str] = None,
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
-    now: Optional[datetime] = None,
     previous_company: Optional[str] = None,
+    now: Optional[datetime] = None,
 ) -> Reply:
     """Diagnose a blocked close and explain the first root cause in full.
 
@@ -103,9 +89,7 @@ def diagnose_close(
     Support staff who name no company get their directory company and a reminder that they
     may name any other.
     """
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+    now = now or clock.now()
     if company_text and _means_other_company(company_text):
         picked = _other_company(session, user, previous_company)
         if isinstance(picked, Reply):
@@ -118,7 +102,7 @@ def diagnose_close(
     try:
         require_company_access(user, company.id)
     except PermissionDenied as exc:
-        audit.record(session, sender, "diagnose_refused", company.id, {"reason": str(exc)})
+        audit.record(session, user.id, "diagnose_refused", company.id, {"reason": str(exc)})
         return Reply([str(exc)])
     period = company.current_period
     if period_text:
@@ -135,11 +119,12 @@ def diagnose_close(
     # Permission is only meaningful for someone of that company.
     as_user = user.id if user.company_id == company.id else None
     try:
-        result = diagnose(session, company.id, period=period, module=module, user_id=as_user, now=now)
+        result = diagnose(session, company.id, period=period, module=module, user_id=as_user, now=now,
+                          status=status_source())
     except NotFoundError as exc:
         return Reply([f"I can't diagnose that: {exc}."])
     audit.record(
-        session, sender, "diagnose", company.id,
+        session, user.id, "diagnose", company.id,
         {"period": period, "module": module, "blockers": len(result.blockers)},
     )
     slots = {
@@ -151,10 +136,10 @@ def diagnose_close(
         "has_blockers": not result.can_close,
     }
     first = _guide(session, result, 0, user.id, now)
-    texts = render_diagnosis(result, company, first)
+    texts = render_diagnosis(result, company, first, now)
     if not company_text and user.role in CROSS_COMPANY_ROLES:
         texts.append(f"(I checked your own company {company.id}; name another company id to check it.)")
-    return Reply(texts, _diagnosis_buttons(result, 0, first), slots)
+    return Reply(texts, diagnosis_buttons(result, 0, first), slots)
 
 
 def _means_other_company(text: str) -> bool:
@@ -168,7 +153,7 @@ def _visible_companies(session: Session, user: User) -> List[str]:
     return [user.company_id]
 
 
-def _other_company(session: Session, user: User, previous: Optional[str]) -> "str | Reply":
+def _other_company(session: Session, user: User, previous: Optional[str]) -> Union[str, Reply]:
     """The one company other than ``previous`` the user may see, or a question or refusal."""
     visible = _visible_companies(session, user)
     others = [c for c in visible if c != (previous or user.company_id)]
@@ -185,15 +170,13 @@ def _other_company(session: Session, user: User, previous: Optional[str]) -> "st
 def _company_question(companies: List[str], question: str) -> Reply:
     shown = companies[:5]
     more = f" (or type another id: {len(companies) - len(shown)} more)" if len(companies) > 5 else ""
-    buttons = [Button(c, "/inform" + json.dumps({"company": c})) for c in shown]
+    buttons = [intent_button(c, "inform", company=c) for c in shown]
     return Reply([question + more], buttons, {"has_blockers": None})
 
 
-def next_blocker(session: Session, sender: str, last: Optional[Dict[str, Any]], index: int) -> Reply:
+@known_user
+def next_blocker(session: Session, user: User, last: Optional[Dict[str, Any]], index: int) -> Reply:
     """Walk to the next root cause of the diagnosis the user is looking at."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
     if not last:
         return Reply(["Let me look first: which period and company? "
                       "(e.g. \"why can't I close November?\")"])
@@ -211,10 +194,10 @@ def next_blocker(session: Session, sender: str, last: Optional[Dict[str, Any]], 
             {"blocker_index": float(len(roots))},
         )
     guided = _guide(session, result, nxt, user.id)
-    audit.record(session, sender, "blocker_read", result.company,
+    audit.record(session, user.id, "blocker_read", result.company,
                  {"period": result.period, "refs": roots[nxt].refs})
     text = f"{nxt + 1}/{len(roots)} " + render_blocker(result, roots[nxt], guided)
-    return Reply([text], _diagnosis_buttons(result, nxt, guided), {"blocker_index": float(nxt)})
+    return Reply([text], diagnosis_buttons(result, nxt, guided), {"blocker_index": float(nxt)})
 
 
 def _guide(session: Session, result: Diagnosis, index: int, viewer: str,
@@ -226,12 +209,9 @@ def _guide(session: Session, result: Diagnosis, index: int, viewer: str,
     return guide(session, result, roots[index], viewer, now=now, **kwargs)
 
 
-def _in_view(session: Session, sender: str, last: Optional[Dict[str, Any]], index: Optional[float]
-             ) -> "tuple[User, Diagnosis, int] | Reply":
-    """Who asks, the diagnosis and the root cause they are looking at, or what to say instead."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+def _in_view(user: User, last: Optional[Dict[str, Any]], index: Optional[float]
+             ) -> Union[Tuple[Diagnosis, int], Reply]:
+    """The diagnosis and the root cause the user is looking at, or what to say instead."""
     if not last:
         return Reply(["I haven't diagnosed anything yet. Tell me what won't close "
                       "(e.g. \"why can't I close November?\")."])
@@ -246,34 +226,35 @@ def _in_view(session: Session, sender: str, last: Optional[Dict[str, Any]], inde
                       + (f" {unknown}" if unknown else "")],
                      [MY_TICKETS, STATUS])
     position = min(max(int(index or 0), 0), len(result.root_causes) - 1)
-    return user, result, position
+    return result, position
 
 
-def show_all_records(session: Session, sender: str, last: Optional[Dict[str, Any]],
+@known_user
+def show_all_records(session: Session, user: User, last: Optional[Dict[str, Any]],
                      index: Optional[float]) -> Reply:
     """Every record of the root cause in view (up to a message's worth)."""
-    view = _in_view(session, sender, last, index)
+    view = _in_view(user, last, index)
     if isinstance(view, Reply):
         return view
-    user, result, position = view
+    result, position = view
     guided = _guide(session, result, position, user.id, limit=SHOWN_ALL)
-    audit.record(session, sender, "blocker_read", result.company,
+    audit.record(session, user.id, "blocker_read", result.company,
                  {"period": result.period, "refs": result.root_causes[position].refs})
     text = render_blocker(result, result.root_causes[position], guided)
-    buttons = [b for b in _diagnosis_buttons(result, position, guided) if b.payload != "/show_all_records"]
+    buttons = [b for b in diagnosis_buttons(result, position, guided) if b.payload != "/show_all_records"]
     return Reply([text], buttons)
 
 
-def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
+@known_user
+def notify_owner(session: Session, user: User, last: Optional[Dict[str, Any]],
                  index: Optional[float], idempotency_key: Optional[str] = None) -> Reply:
     """Leave the owners of the root cause in view a note with what to fix."""
-    view = _in_view(session, sender, last, index)
+    view = _in_view(user, last, index)
     if isinstance(view, Reply):
         return view
-    user, result, position = view
+    result, position = view
     blocker = result.root_causes[position]
-    records = records_of(session, result.company, result.period, blocker, result.system_status)
-    people = owners_of(session, result.company, blocker, records).people
+    people = owner_notes.owners(session, result, blocker)
     others = [p for p in people if p[0] != user.id]
     refs = ", ".join(blocker.refs) or blocker.module
     if not others:
@@ -292,16 +273,15 @@ def notify_owner(session: Session, sender: str, last: Optional[Dict[str, Any]],
     )
 
 
-def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
+@known_user
+def recheck(session: Session, user: User, last: Optional[Dict[str, Any]],
             now: Optional[datetime] = None) -> Reply:
     """Diagnose the same close again and say what changed since the last look."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
     if not last:
-        return diagnose_close(session, sender, now=now)
+        return diagnose_close(session, user.id, now=now)
     before = Diagnosis.from_dict(last)
-    reply = diagnose_close(session, sender, before.company, before.period, before.module, now=now)
+    reply = diagnose_close(session, user.id, company_text=before.company, period_text=before.period,
+                           module_text=before.module, now=now)
     after_dict = reply.slots.get("last_diagnosis")
     if not after_dict:
         return reply
@@ -337,14 +317,16 @@ def recheck(session: Session, sender: str, last: Optional[Dict[str, Any]],
     return Reply(["\n".join(lines)], [NEXT, TICKET], slots)
 
 
-def _keys_text(keys: List["tuple[str, str]"]) -> str:
+def _keys_text(keys: List[Tuple[str, str]]) -> str:
     shown = ", ".join(f"{ref} ({kind_words(kind)})" for kind, ref in keys[:6])
     return shown + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
 
 
+@known_user
 def open_ticket(
     session: Session,
-    sender: str,
+    user: User,
+    *,
     last: Optional[Dict[str, Any]],
     note: Optional[str],
     idempotency_key: Optional[str],
@@ -358,12 +340,9 @@ def open_ticket(
     The ticket is about the root cause in view (``index``): asked while looking at an outage,
     it is an incident (category ``system_fault``) whose priority follows that outage.
     """
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
-    reply_texts: List[str] = []
     if not last:
-        first = diagnose_close(session, sender, company_text, period_text, module_text)
+        first = diagnose_close(session, user.id, company_text=company_text, period_text=period_text,
+                               module_text=module_text)
         last = first.slots.get("last_diagnosis")
         if not last:
             return first
@@ -376,7 +355,7 @@ def open_ticket(
     roots = result.root_causes
     focus = roots[min(max(int(index or 0), 0), len(roots) - 1)] if roots else None
     ticket = tickets.create_ticket(
-        session, user.id, result.company, diagnosis=result, note=note,
+        session, requester_id=user.id, company_id=result.company, diagnosis=result, note=note,
         idempotency_key=idempotency_key, focus=focus,
     )
     remote = deliver_now(session, ticket)  # commits the ticket first when it goes to a remote system
@@ -387,36 +366,29 @@ def open_ticket(
     ask = f"Ask me \"status of {ticket.number}\" any time."
     if remote is not None and remote.queued:
         name = system_name(remote.system)
-        reply_texts.append(
-            f"{head} {name} isn't answering right now, so it is queued here as {ticket.number} and will "
-            f"be delivered automatically; I'll tell you its {name} number once it's there. {ask}")
+        text = (f"{head} {name} isn't answering right now, so it is queued here as {ticket.number} and will "
+                f"be delivered automatically; I'll tell you its {name} number once it's there. {ask}")
     elif remote is not None and not remote.linked:
-        reply_texts.append(f"{head} {system_name(remote.system)} did not accept it, so it is kept here as "
-                           f"{ticket.number} and an operator will resend it. {ask}")
+        text = (f"{head} {system_name(remote.system)} did not accept it, so it is kept here as "
+                f"{ticket.number} and an operator will resend it. {ask}")
     else:
-        reply_texts.append(f"{head} The helpdesk will pick it up; ask me \"status of {ticket.number}\" any time.")
-    return Reply(reply_texts, [MY_TICKETS], {"ticket_number": ticket.number, "ticket_note": None})
+        text = f"{head} The helpdesk will pick it up; ask me \"status of {ticket.number}\" any time."
+    return Reply([text], [MY_TICKETS], {"ticket_number": ticket.number, "ticket_note": None})
 
 
-SKIP_WORDS = {"no", "nope", "nothing", "n", "skip", "no thanks", "nah", "-", "none"}
-
-
-def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply:
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+@known_user
+def ticket_status(session: Session, user: User, number: Optional[str]) -> Reply:
     if not number:
-        return my_tickets(session, sender)
+        return my_tickets(session, user.id)
     try:
         ticket = tickets.get_ticket(session, resolve_ticket_number(number))
     except NotFoundError:
-        return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."],
-                     [MY_TICKETS])
+        return ticket_not_found(number, [MY_TICKETS])
     if not may_see_ticket(user, ticket):
-        audit.record(session, sender, "ticket_refused", ticket.company_id, {"number": ticket.number})
+        audit.record(session, user.id, "ticket_refused", ticket.company_id, {"number": ticket.number})
         return Reply([f"Ticket {ticket.number} isn't yours, so I can't show it. "
                       "The helpdesk can tell you more."])
-    audit.record(session, sender, "ticket_read", ticket.company_id, {"number": ticket.number})
+    audit.record(session, user.id, "ticket_read", ticket.company_id, {"number": ticket.number})
     assignee = ticket.assignee_id or "nobody yet"
     shown = labelled(ticket.number, remote_states(session, [ticket.number]))
     text = (f"{shown}: {ticket.status.replace('_', ' ')} · priority {ticket.priority} · "
@@ -425,38 +397,34 @@ def ticket_status(session: Session, sender: str, number: Optional[str]) -> Reply
     if resolution is not None:
         text += f"\nResolution ({resolution.resolved_by}): {resolution.note}"
     elif ticket.comments:
-        last = ticket.comments[-1]
-        text += f"\nLatest note ({last.author_id or 'system'}): {last.body}"
+        latest = ticket.comments[-1]
+        text += f"\nLatest note ({latest.author_id or 'system'}): {latest.body}"
     return Reply([text], slots={"ticket_number": ticket.number})
 
 
-def my_tickets(session: Session, sender: str) -> Reply:
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+@known_user
+def my_tickets(session: Session, user: User) -> Reply:
     if user.role in HELPDESK_ROLES:
         # For the helpdesk, "my tickets" are the ones they work on, not ones they raised.
-        from bot.helpdesk import queue
+        from bot.conversation.helpdesk import queue
 
-        return queue(session, sender, "mine")
+        return queue(session, user.id, "mine")
     rows = tickets.list_tickets(session, requester_id=user.id, limit=10)
-    audit.record(session, sender, "tickets_list", user.company_id, {"count": len(rows)})
+    audit.record(session, user.id, "tickets_list", user.company_id, {"count": len(rows)})
     if not rows:
         return Reply(["You have no tickets. If a close is stuck, tell me and I'll look."])
     remote = remote_states(session, [r.number for r in rows])
     lines = [f"• {labelled(r.number, remote)} [{r.status.replace('_', ' ')}, P{r.priority}] {r.company} "
-             f"{r.period or ''}: {_short(tickets.topic(r.summary, r.company, r.period), 90)}" for r in rows]
+             f"{r.period or ''}: {shorten(topic(r.summary, r.company, r.period), 90)}" for r in rows]
     open_count = sum(r.status in OPEN_TICKET_STATUSES for r in rows)
     return Reply([f"Your tickets ({open_count} open):\n" + "\n".join(lines)])
 
 
-def system_status(session: Session, sender: str) -> Reply:
+@known_user
+def system_status(session: Session, user: User) -> Reply:
     """Components that are not operational (the store's and the status page's) and the
     company's failed or stuck batch jobs. Says "unknown" when the status page cannot be read:
     never "all operational" without a reading."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
     company = session.get(Company, user.company_id)
     reading = current_status()
     live = {c.id for c in reading.components} if reading is not None else set()
@@ -472,7 +440,7 @@ def system_status(session: Session, sender: str) -> Reply:
                Job.status != "succeeded")
         .order_by(Job.id)
     ).all()
-    audit.record(session, sender, "system_status", company.id,
+    audit.record(session, user.id, "system_status", company.id,
                  {"components": len(components), "jobs": len(jobs),
                   "status_page": None if reading is None else ("ok" if reading.available else "unknown")})
     unknown = caveat(reading)
@@ -481,7 +449,8 @@ def system_status(session: Session, sender: str) -> Reply:
         lines.append("Components not fully working:")
         for c in components:
             affects = ", ".join(c.affects) or "no close module"
-            until = f", maintenance until {_fmt_dt(c.maintenance_until, company)}" if c.maintenance_until else ""
+            until = (f", maintenance until {local_time(c.maintenance_until, company)}"
+                     if c.maintenance_until else "")
             msg = f": {c.message}" if c.message else ""
             source = _source_tag(reading) if c.id in live and reading is not None else ""
             link = next((i.shortlink for i in getattr(c, "incidents", []) if i.shortlink), None)
@@ -507,112 +476,3 @@ def _source_tag(reading: StatusReading) -> str:
     if reading.stale:
         return f" [status page, stale: {age_text(reading.age_seconds())}]"
     return " [status page]"
-
-
-# ---- rendering ---------------------------------------------------------------------------
-
-
-def render_diagnosis(result: Diagnosis, company: Company, first: Optional[Guide] = None) -> List[str]:
-    target = module_words(result.module)
-    deadline = _deadline_text(company)
-    if result.can_close and result.target_status == "closed":
-        return [f"✅ {result.company} {result.period}: the {target} is already closed; nothing to do."]
-    unknown = caveat(result.system_status)
-    if result.can_close and unknown:
-        return [f"{result.company} {result.period}: nothing in the records blocks the {target}{deadline}. "
-                f"⚠️ {unknown} Check the systems, or ask me to check again, before you run the close."]
-    if result.can_close:
-        return [f"✅ {result.company} {result.period}: the {target} has nothing blocking it. You can "
-                f"run the close now{deadline}."]
-    roots = result.root_causes
-    head = (f"{result.company} can't close the {target} for {result.period}: {len(roots)} root "
-            f"cause{'s' if len(roots) != 1 else ''} found{deadline}.")
-    if result.target_message:
-        head += f"\nERP says: “{result.target_message}”"
-    if unknown:
-        head += f"\n⚠️ {unknown}"
-    first_text = f"1/{len(roots)} " + render_blocker(result, roots[0], first) if roots else ""
-    others = [f"• {kind_words(b.kind)} in {module_words(b.module)}: "
-              f"{', '.join(b.refs) or '—'}" for b in roots[1:]]
-    texts = [head, first_text]
-    if others:
-        texts.append("Also blocking:\n" + "\n".join(others) +
-                     "\nSay \"next\" to go through them, or \"open a ticket\".")
-    return [t for t in texts if t]
-
-
-def render_blocker(result: Diagnosis, blocker: Blocker, guided: Optional[Guide] = None) -> str:
-    """One root cause: the guided fix (records, owners, steps) when there is one."""
-    icon = SEVERITY_ICON.get(blocker.severity, "")
-    chain = _chain(result, blocker)
-    if guided is not None:
-        lines = f"{icon} {guided.text}".split("\n")
-    else:
-        lines = [
-            f"{icon} {blocker.summary}",
-            f"Fix: {blocker.fix}",
-            f"Who: {blocker.owner_role.replace('_', ' ')}",
-        ]
-    if chain:
-        lines.insert(1, f"Blocks: {chain}")
-    prevention = PREVENTION.get(blocker.kind)
-    if prevention:
-        lines.append(f"Next time: {prevention}")
-    return "\n".join(lines)
-
-
-def _chain(result: Diagnosis, blocker: Blocker) -> str:
-    """'receivables → general ledger': the modules this root cause holds up, nearest first."""
-    index = result.blockers.index(blocker)
-    modules: List[str] = [] if blocker.kind == "module_not_closed" else [blocker.module]
-    frontier = {index}
-    seen = set(frontier)
-    while frontier:
-        parents = {i for i, b in enumerate(result.blockers) if frontier & set(b.caused_by)} - seen
-        for i in sorted(parents):
-            m = result.blockers[i].module
-            if m not in modules:
-                modules.append(m)
-        seen |= parents
-        frontier = parents
-    if result.module not in modules:
-        modules.append(result.module)
-    return " → ".join(module_words(m) for m in modules)
-
-
-def _diagnosis_buttons(result: Diagnosis, index: int, guided: Optional[Guide] = None) -> List[Button]:
-    """Next blocker first (when there is one), then the guide's next steps."""
-    if result.can_close:
-        return [RECHECK, STATUS] if result.status_unknown else [MY_TICKETS, STATUS]
-    steps = guided.steps if guided is not None else ["ticket"]
-    buttons = [STEP_BUTTONS[s] for s in steps]
-    if index + 1 < len(result.root_causes):
-        buttons.insert(0, NEXT)
-    return buttons
-
-
-def _deadline_text(company: Company) -> str:
-    if company.close_deadline is None:
-        return ""
-    now = datetime.now(timezone.utc)
-    left = company.close_deadline - now
-    when = _fmt_dt(company.close_deadline, company)
-    if left.total_seconds() < 0:
-        return f" (the close deadline {when} has passed)"
-    days, hours = left.days, left.seconds // 3600
-    return f" (deadline {when}, {days} d {hours} h left)" if days else f" (deadline {when}, {hours} h left)"
-
-
-def _fmt_dt(value: datetime, company: Company) -> str:
-    try:
-        from zoneinfo import ZoneInfo
-
-        local = value.astimezone(ZoneInfo(company.timezone or "UTC"))
-    except Exception:  # noqa: BLE001 - an odd timezone must not break the reply
-        local = value
-    return local.strftime("%Y-%m-%d %H:%M %Z")
-
-
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-

@@ -4,8 +4,8 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from bot.errors import PermissionDenied
-from bot.models import Ticket, User
+from bot.core.errors import PermissionDenied
+from bot.store.models import Ticket, User
 
 CROSS_COMPANY_ROLES = ("helpdesk", "finance_advisor", "admin")
 

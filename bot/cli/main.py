@@ -7,8 +7,8 @@ from typing import Any, Callable, Optional
 
 import click
 
-from bot.errors import ClosebotError, ScenarioError
-from bot.outbox.cli import outbox
+from bot.cli.outbox import outbox
+from bot.core.errors import ClosebotError, ScenarioError
 
 
 @click.group()
@@ -42,9 +42,9 @@ def scenario_load(file: Path, if_empty: bool) -> None:
     """Replace the snapshot, users and tickets in the database with FILE (all or nothing)."""
     from sqlalchemy import select
 
-    from bot.db import session_scope
-    from bot.models import Company
     from bot.scenario.load import load_file
+    from bot.store.db import session_scope
+    from bot.store.models import Company
 
     try:
         with session_scope() as session:
@@ -75,13 +75,15 @@ def diagnose(
     company: str, period: Optional[str], module: str, user: Optional[str], as_json: bool
 ) -> None:
     """Explain why MODULE cannot close for COMPANY and PERIOD."""
-    from bot.db import session_scope
     from bot.diagnosis.engine import diagnose as run_diagnosis
     from bot.diagnosis.render import render_table
+    from bot.integrations.statuspage import status_source
+    from bot.store.db import session_scope
 
     try:
         with session_scope() as session:
-            result = run_diagnosis(session, company, period=period, module=module, user_id=user)
+            result = run_diagnosis(session, company, period=period, module=module, user_id=user,
+                                   status=status_source())
     except ClosebotError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
@@ -106,9 +108,10 @@ def tickets_list(
     as_json: bool, open_only: bool, unassigned: bool, assignee: Optional[str], company: Optional[str]
 ) -> None:
     """List tickets, most urgent first."""
-    from bot.db import session_scope
-    from bot.tickets import list_tickets, render_ticket_table
-    from bot.vocabulary import OPEN_TICKET_STATUSES
+    from bot.core.vocabulary import OPEN_TICKET_STATUSES
+    from bot.store.db import session_scope
+    from bot.tickets.service import list_tickets
+    from bot.tickets.views import render_ticket_table
 
     with session_scope() as session:
         rows = list_tickets(
@@ -125,13 +128,13 @@ _ACTOR = click.option("--as", "actor", default=None,
                       help="User id recorded as making the change (audit log, requester's notice).")
 
 
-def _change_ticket(change: Callable[..., Any], *args: Any) -> None:
+def _change_ticket(change: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
     """Run one ticket change in a transaction; unknown ticket or user exits 2, a bad value 1."""
-    from bot.db import session_scope
+    from bot.store.db import session_scope
 
     try:
         with session_scope() as session:
-            ticket = change(session, *args)
+            ticket = change(session, *args, **kwargs)
             line = f"{ticket.number}: {ticket.status}, assigned to {ticket.assignee_id or 'nobody'}"
     except ClosebotError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -148,9 +151,9 @@ def _change_ticket(change: Callable[..., Any], *args: Any) -> None:
 @_ACTOR
 def tickets_assign(number: str, user_id: str, actor: Optional[str]) -> None:
     """Assign ticket NUMBER to USER_ID; the requester is told at their next message."""
-    from bot.tickets import assign
+    from bot.tickets.service import assign
 
-    _change_ticket(assign, number, user_id, actor)
+    _change_ticket(assign, number, user_id, actor=actor)
 
 
 @tickets.command("status")
@@ -159,9 +162,9 @@ def tickets_assign(number: str, user_id: str, actor: Optional[str]) -> None:
 @_ACTOR
 def tickets_status(number: str, status: str, actor: Optional[str]) -> None:
     """Set ticket NUMBER's STATUS (resolve with 'tickets resolve', which needs a note)."""
-    from bot.tickets import update_status
+    from bot.tickets.service import update_status
 
-    _change_ticket(update_status, number, status, actor)
+    _change_ticket(update_status, number, status, actor=actor)
 
 
 @tickets.command("comment")
@@ -170,9 +173,9 @@ def tickets_status(number: str, status: str, actor: Optional[str]) -> None:
 @_ACTOR
 def tickets_comment(number: str, body: str, actor: Optional[str]) -> None:
     """Add the comment BODY to ticket NUMBER."""
-    from bot.tickets import add_comment
+    from bot.tickets.service import add_comment
 
-    _change_ticket(add_comment, number, body, actor)
+    _change_ticket(add_comment, number, body, author_id=actor)
 
 
 @tickets.command("resolve")
@@ -182,9 +185,9 @@ def tickets_comment(number: str, body: str, actor: Optional[str]) -> None:
 @_ACTOR
 def tickets_resolve(number: str, note: str, close: bool, actor: Optional[str]) -> None:
     """Resolve ticket NUMBER with a NOTE saying what was done (kept, and sent to the requester)."""
-    from bot.tickets import resolve
+    from bot.tickets.service import resolve
 
-    _change_ticket(resolve, number, note, actor, "closed" if close else "resolved")
+    _change_ticket(resolve, number, note, actor=actor, status="closed" if close else "resolved")
 
 
 @main.command()
@@ -193,7 +196,7 @@ def tickets_resolve(number: str, note: str, close: bool, actor: Optional[str]) -
 @click.option("--server", default="http://127.0.0.1:5005", show_default=True)
 def chat(sender: str, server: str) -> None:
     """Talk to the running assistant in the terminal."""
-    from bot.chat import run_chat
+    from bot.cli.chat import run_chat
 
     run_chat(sender, server)
 

@@ -7,17 +7,19 @@ ticket comment and a notification for the requester.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from bot import audit, notifications, tickets
+from bot.core import clock
+from bot.core.errors import NotFoundError
+from bot.core.vocabulary import OPEN_TICKET_STATUSES
 from bot.diagnosis.result import Diagnosis
-from bot.errors import NotFoundError
-from bot.models import Company, Escalation, Ticket
-from bot.vocabulary import OPEN_TICKET_STATUSES
+from bot.store.models import Company, Escalation, Ticket
+from bot.tickets import service as tickets
+from bot.tickets.events import EscalationAnswered, TicketEscalated
+from bot.tickets.reactions import publish
 
 ADVISOR_GROUP = "finance_advisor"
 
@@ -48,6 +50,7 @@ def open_ticket_for_close(
 
 def escalate(
     session: Session,
+    *,
     actor_id: str,
     company_id: str,
     diagnosis: Optional[Diagnosis],
@@ -64,7 +67,7 @@ def escalate(
         ticket = open_ticket_for_close(session, actor_id, company_id, period)
     if ticket is None:
         ticket = tickets.create_ticket(
-            session, actor_id, company_id, diagnosis=diagnosis, period=period,
+            session, requester_id=actor_id, company_id=company_id, diagnosis=diagnosis, period=period,
             note=note or "escalated to a finance advisor", idempotency_key=idempotency_key,
         )
         created = True
@@ -74,7 +77,7 @@ def escalate(
     already = existing is not None and existing.answered_at is None
     escalation = existing or Escalation(ticket_id=ticket.id, group_role=group)
     escalation.escalated_by = actor_id
-    escalation.escalated_at = datetime.now(timezone.utc)
+    escalation.escalated_at = clock.now()
     escalation.note = note
     escalation.diagnosis = diagnosis.to_dict() if diagnosis else ticket.diagnosis
     escalation.transcript = transcript
@@ -85,13 +88,10 @@ def escalate(
         ticket.priority = max(1, ticket.priority - 1)
     if ticket.status == "resolved":
         ticket.status = "in_progress"
-    ticket.updated_at = datetime.now(timezone.utc)
+    ticket.updated_at = clock.now()
     session.flush()
-    audit.record(
-        session, actor_id, "ticket_escalate", ticket.company_id,
-        {"number": ticket.number, "group": group, "created": created,
-         "transcript_messages": len(transcript), "priority": ticket.priority},
-    )
+    publish(session, TicketEscalated(ticket, actor_id, group=group, created=created,
+                                     transcript_messages=len(transcript)))
     return EscalationOutcome(ticket, escalation, created, already)
 
 
@@ -144,7 +144,7 @@ def get_escalation(session: Session, number: str, group: str = ADVISOR_GROUP) ->
     return ticket, escalation
 
 
-def answer(session: Session, number: str, advisor_id: str, text: str) -> Tuple[Ticket, Escalation]:
+def answer(session: Session, number: str, *, advisor_id: str, text: str) -> Tuple[Ticket, Escalation]:
     """Record the advisor's answer: on the escalation, as a ticket comment, to the requester."""
     text = (text or "").strip()
     if not text:
@@ -152,18 +152,9 @@ def answer(session: Session, number: str, advisor_id: str, text: str) -> Tuple[T
     ticket, escalation = get_escalation(session, number)
     escalation.answer = text
     escalation.answered_by = advisor_id
-    escalation.answered_at = datetime.now(timezone.utc)
-    tickets.add_comment(session, ticket.number, f"Finance advisor answer: {text}", advisor_id,
-                        notify=False)
-    audit.record(session, advisor_id, "escalation_answer", ticket.company_id,
-                 {"number": ticket.number})
-    notifications.notify_requester(
-        session, ticket, advisor_id,
-        f"💬 Finance advisor {tickets.display_name(session, advisor_id)} answered {ticket.number}: "
-        f"{tickets.shorten(text, 300)}",
-    )
+    escalation.answered_at = clock.now()
+    tickets.add_comment(session, ticket.number, f"Finance advisor answer: {text}", author_id=advisor_id,
+                        tell_requester=False)
+    publish(session, EscalationAnswered(ticket, advisor_id, answer=text))
     return ticket, escalation
 
-
-def transcript_excerpt(escalation: Escalation, last: int = 4) -> List[Dict[str, Any]]:
-    return list((escalation.transcript or [])[-last:])

@@ -1,4 +1,4 @@
-"""Tell requesters what happened to their tickets, at their next message.
+"""Each user's inbox: notices waiting for their next message (ticket news, owners' notes).
 
 A change (assignment, status, comment, resolution, advisor answer) writes one row per
 recipient; the next reply the assistant builds for that user prepends the pending rows
@@ -6,19 +6,16 @@ and marks them delivered in the same transaction. When nothing is pending this c
 indexed query per turn and no extra action server call.
 """
 
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, List, Optional
+from typing import List, Optional
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit
-from bot.db import begin_write
-from bot.models import Notification, Ticket
-
-if TYPE_CHECKING:  # bot.assistant is heavier; only its Reply type is needed here
-    from bot.assistant import Reply
+from bot.core import clock
+from bot.store import audit
+from bot.store.db import begin_write
+from bot.store.models import Notification
 
 #: Notifications shown in full in one reply; the rest are counted, to keep it Slack-sized.
 SHOWN_PER_REPLY = 3
@@ -43,12 +40,6 @@ def notify(session: Session, user_id: str, body: str, ticket_number: Optional[st
     return True
 
 
-def notify_requester(session: Session, ticket: Ticket, actor: Optional[str], body: str) -> None:
-    """Queue ``body`` for the ticket's requester, unless they made the change themselves."""
-    if ticket.requester_id and ticket.requester_id != actor:
-        notify(session, ticket.requester_id, body, ticket.number)
-
-
 def take_pending(session: Session, user_id: Optional[str]) -> List[str]:
     """The user's undelivered notifications, oldest first, now marked delivered."""
     if not user_id:
@@ -59,7 +50,7 @@ def take_pending(session: Session, user_id: Optional[str]) -> List[str]:
         .order_by(Notification.id)
         .limit(READ_LIMIT)
     ).all()
-    now = datetime.now(timezone.utc)
+    now = clock.now()
     for row in rows:
         row.delivered_at = now
     if rows:
@@ -76,11 +67,3 @@ def render(bodies: List[str]) -> Optional[str]:
     if hidden > 0:
         lines.append(f"…and {hidden} more update{'s' if hidden != 1 else ''}: say \"my tickets\".")
     return "\n".join(lines)
-
-
-def deliver(session: Session, user_id: Optional[str], reply: "Reply") -> "Reply":
-    """Put the user's pending notifications in front of ``reply`` (same transaction)."""
-    text = render(take_pending(session, user_id))
-    if text:
-        reply.texts.insert(0, text)
-    return reply

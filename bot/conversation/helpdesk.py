@@ -1,53 +1,49 @@
 """The helpdesk persona: the close-ticket queue, assigning, status, comments, resolution.
 
-Like bot.assistant, each function takes the asking user's id, checks their role, audits the
-access or change and returns a ``Reply``; requesters hear about changes through
-bot.notifications (written by bot.tickets).
+Like :mod:`bot.conversation.employee`, each function takes the asking user's id, checks their
+role, audits the access or change and returns a ``Reply``; requesters hear about changes
+through their inbox (:mod:`bot.tickets.reactions` writes it).
 """
 
-import json
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit, escalations, tickets
-from bot.access import (
-    ACCESS_HELP,
-    HELPDESK_ROLES,
-    QUEUE_REFUSAL,
-    find_user,
-    may_see_ticket,
-    require_advisor,
-    require_helpdesk,
+from bot.conversation.reply import (
+    MY_TICKETS,
+    QUEUE,
+    Button,
+    Reply,
+    intent_button,
+    known_user,
+    known_user_or,
+    ticket_not_found,
 )
-from bot.assistant import MY_TICKETS, Button, Reply
-from bot.directory import display, find_people
-from bot.errors import NotFoundError, PermissionDenied
-from bot.models import Company, Ticket, User
+from bot.core.errors import NotFoundError, PermissionDenied
+from bot.core.text import shorten
+from bot.core.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES
 from bot.nlp.commands import assignee_from_text, queue_filter_from_text, status_from_text
 from bot.nlp.normalize import resolve_company, resolve_ticket_number
 from bot.outbox.views import labelled, remote_states
-from bot.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES
+from bot.people.access import HELPDESK_ROLES, QUEUE_REFUSAL, may_see_ticket, require_advisor, require_helpdesk
+from bot.people.directory import display, find_people
+from bot.store import audit
+from bot.store.models import Company, Ticket, User
+from bot.tickets import escalations
+from bot.tickets import service as tickets
+from bot.tickets.views import topic
 
 QUEUE_SIZE = 8
-QUEUE = Button("Ticket queue", "/helpdesk_queue")
 
 
-def intent_button(title: str, intent: str, **entities: str) -> Button:
-    """A button that sends ``intent`` with entities, bypassing NLU: '/assign_ticket{...}'."""
-    return Button(title, f"/{intent}{json.dumps(entities)}" if entities else f"/{intent}")
-
-
+@known_user
 def queue(
-    session: Session, sender: str, message: Optional[str] = None, company_text: Optional[str] = None
+    session: Session, user: User, message: Optional[str] = None, company_text: Optional[str] = None
 ) -> Reply:
     """Open close tickets, most urgent first (deadline, then priority); filters from the message."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
     if user.role not in HELPDESK_ROLES:
-        audit.record(session, sender, "queue_refused", user.company_id, {"role": user.role})
+        audit.record(session, user.id, "queue_refused", user.company_id, {"role": user.role})
         return Reply([QUEUE_REFUSAL], [MY_TICKETS])
     wanted = queue_filter_from_text(message)
     company_id = resolve_company(company_text) if company_text else None
@@ -58,7 +54,7 @@ def queue(
     scope = [w for w, on in (("unassigned", wanted.unassigned), ("yours", wanted.mine)) if on]
     if company_id:
         scope.append(company_id)
-    audit.record(session, sender, "ticket_queue", company_id,
+    audit.record(session, user.id, "ticket_queue", company_id,
                  {"count": len(rows), "filters": scope})
     label = f" ({', '.join(scope)})" if scope else ""
     if not rows:
@@ -69,7 +65,7 @@ def queue(
         f"• {labelled(r.number, remote)} P{r.priority} {r.company} {r.period or ''} "
         f"(due {deadlines.get(r.company, '-')}) "
         f"{r.status.replace('_', ' ')}, {r.assignee or 'unassigned'}: "
-        f"{tickets.shorten(tickets.topic(r.summary, r.company, r.period), 70)}"
+        f"{shorten(topic(r.summary, r.company, r.period), 70)}"
         for r in rows
     ]
     more = f"\nShowing the first {QUEUE_SIZE}." if len(rows) == QUEUE_SIZE else ""
@@ -86,7 +82,7 @@ def _deadlines(session: Session, company_ids: set) -> Dict[str, str]:
     return {cid: d.strftime("%m-%d %H:%M UTC") for cid, d in rows if d is not None}
 
 
-def _ticket_for(session: Session, user: User, number: Optional[str], action: str):
+def _ticket_for(session: Session, user: User, number: Optional[str], action: str) -> Union[Ticket, Reply]:
     """The ticket a command names, or a Reply saying what is missing or refused."""
     verb = "comment on" if action == "comment" else action
     if not number:
@@ -95,7 +91,7 @@ def _ticket_for(session: Session, user: User, number: Optional[str], action: str
     try:
         ticket = tickets.get_ticket(session, resolve_ticket_number(number))
     except NotFoundError:
-        return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."], [QUEUE])
+        return ticket_not_found(number, [QUEUE])
     if not may_see_ticket(user, ticket):
         audit.record(session, user.id, "ticket_refused", ticket.company_id,
                      {"number": ticket.number, "action": action})
@@ -110,8 +106,9 @@ def _refuse(session: Session, user: User, ticket: Optional[Ticket], action: str,
     return Reply([str(exc)], [MY_TICKETS])
 
 
+@known_user_or({"may_proceed": False})
 def check_change(
-    session: Session, sender: str, number: Optional[str], action: str, from_context: bool = False
+    session: Session, user: User, number: Optional[str], action: str, from_context: bool = False
 ) -> Reply:
     """Before asking for a note: may this user ``action`` (resolve, comment, answer) that ticket?
 
@@ -122,9 +119,6 @@ def check_change(
     turn, not typed now, so the user's own single open ticket (or an advisor's single pending
     escalation) is a better guess, and a ticket they may not see is a question, not a refusal.
     """
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP], slots={"may_proceed": False})
     try:
         if action == "resolve":
             require_helpdesk(user, "resolve")
@@ -187,14 +181,12 @@ def _candidates(session: Session, user: User, action: str) -> List[Button]:
     return [intent_button(n, intent, ticket_number=n) for n in numbers]
 
 
+@known_user
 def assign(
-    session: Session, sender: str, number: Optional[str], person_text: Optional[str] = None,
+    session: Session, user: User, number: Optional[str], person_text: Optional[str] = None,
     message: Optional[str] = None,
 ) -> Reply:
     """Assign to the named person (id, name or email), or to the asking user by default."""
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
     try:
         require_helpdesk(user, "assign")
     except PermissionDenied as exc:
@@ -213,8 +205,8 @@ def assign(
             [intent_button(p.name, "assign_ticket", ticket_number=found.number, person=p.id)
              for p in people[:4]],
         )
-    ticket = tickets.assign(session, found.number, people[0].id, sender)
-    told = _told(session, ticket, sender)
+    ticket = tickets.assign(session, found.number, people[0].id, actor=user.id)
+    told = _told(session, ticket, user.id)
     return Reply(
         [f"👤 {ticket.number} is assigned to {display(people[0])}, status "
          f"{ticket.status.replace('_', ' ')}.{told}"],
@@ -222,10 +214,8 @@ def assign(
     )
 
 
-def set_status(session: Session, sender: str, number: Optional[str], message: Optional[str]) -> Reply:
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+@known_user
+def set_status(session: Session, user: User, number: Optional[str], message: Optional[str]) -> Reply:
     try:
         require_helpdesk(user, "change the status of")
     except PermissionDenied as exc:
@@ -243,29 +233,25 @@ def set_status(session: Session, sender: str, number: Optional[str], message: Op
                       f"say \"resolve {found.number}\"."],
                      [intent_button(f"Resolve {found.number}", "resolve_ticket", ticket_number=found.number)],
                      {"ticket_number": found.number})
-    ticket = tickets.update_status(session, found.number, status, sender)
-    return Reply([f"{ticket.number} is now {status.replace('_', ' ')}.{_told(session, ticket, sender)}"],
+    ticket = tickets.update_status(session, found.number, status, actor=user.id)
+    return Reply([f"{ticket.number} is now {status.replace('_', ' ')}.{_told(session, ticket, user.id)}"],
                  slots={"ticket_number": ticket.number})
 
 
-def comment(session: Session, sender: str, number: Optional[str], body: Optional[str]) -> Reply:
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+@known_user
+def comment(session: Session, user: User, number: Optional[str], body: Optional[str]) -> Reply:
     found = _ticket_for(session, user, number, "comment")
     if isinstance(found, Reply):
         return found
     if not body:
         return Reply([f"What should the comment on {found.number} say?"])
-    ticket = tickets.add_comment(session, found.number, body, sender)
-    return Reply([f"📝 Added to {ticket.number}.{_told(session, ticket, sender)}"],
+    ticket = tickets.add_comment(session, found.number, body, author_id=user.id)
+    return Reply([f"📝 Added to {ticket.number}.{_told(session, ticket, user.id)}"],
                  slots={"ticket_number": ticket.number, "comment_text": None})
 
 
-def resolve(session: Session, sender: str, number: Optional[str], note: Optional[str]) -> Reply:
-    user = find_user(session, sender)
-    if user is None:
-        return Reply([ACCESS_HELP])
+@known_user
+def resolve(session: Session, user: User, number: Optional[str], note: Optional[str]) -> Reply:
     try:
         require_helpdesk(user, "resolve")
     except PermissionDenied as exc:
@@ -275,8 +261,8 @@ def resolve(session: Session, sender: str, number: Optional[str], note: Optional
         return found
     if not note:
         return Reply([f"What was done to resolve {found.number}? The requester will read it."])
-    ticket = tickets.resolve(session, found.number, note, sender)
-    return Reply([f"✅ {ticket.number} is resolved, with your note stored.{_told(session, ticket, sender)}"],
+    ticket = tickets.resolve(session, found.number, note, actor=user.id)
+    return Reply([f"✅ {ticket.number} is resolved, with your note stored.{_told(session, ticket, user.id)}"],
                  [QUEUE], {"ticket_number": ticket.number, "resolution_note": None})
 
 
@@ -292,7 +278,7 @@ def ask_note(session: Session, sender: str, number: Optional[str], action: str) 
         audit.record(session, sender, "ticket_read", ticket.company_id,
                      {"number": ticket.number, "for": action})
     about = (f"{ticket.number} ({ticket.company_id} {ticket.period or ''}: "
-             f"{tickets.shorten(tickets.topic(ticket.summary, ticket.company_id, ticket.period), 80)})"
+             f"{shorten(topic(ticket.summary, ticket.company_id, ticket.period), 80)})"
              if ticket else "this ticket")
     if action == "resolve":
         return Reply([f"What was done to resolve {about}? Your note goes to the requester. "
@@ -315,7 +301,7 @@ def _question_of(session: Session, sender: str, ticket: Optional[Ticket]) -> Lis
     if not said:
         return []
     audit.record(session, sender, "transcript_read", ticket.company_id, {"number": ticket.number})
-    return ["They said: " + " / ".join(f"“{tickets.shorten(s, 140)}”" for s in said)]
+    return ["They said: " + " / ".join(f"“{shorten(s, 140)}”" for s in said)]
 
 
 def _told(session: Session, ticket: Ticket, actor: str) -> str:

@@ -1,0 +1,1 @@
+"""The ``closebot`` command line and the terminal chat: front doors, importing anything below."""
