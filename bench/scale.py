@@ -119,7 +119,7 @@ def section_sizes(n: int) -> Dict[str, int]:
 
 
 def _demo_document() -> Dict[str, Any]:
-    from bot.scenario.parse import read_document
+    from bot.scenario.reader import read_document
 
     return read_document(DEMO)
 
