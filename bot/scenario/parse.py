@@ -8,17 +8,16 @@ style, ``orders[3].status: 'postd' is not one of [...]``, so one run of
 import copy
 import re
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 from bot.errors import ScenarioError
-from bot.scenario.reader import SourceInt, normalise, read_document
+from bot.scenario.reader import normalise, read_document
 from bot.scenario.schema import (
     DATETIME_FIELDS,
     DECIMAL_FIELDS,
@@ -27,12 +26,8 @@ from bot.scenario.schema import (
     LIST_SECTIONS,
     SCENARIO_SCHEMA,
 )
+from bot.scenario.values import is_time_zone, short_repr, to_datetime, to_decimal
 from bot.vocabulary import DEFAULT_DEPENDENCIES, MODULES
-
-try:  # Python 3.9+
-    import zoneinfo
-except ImportError:  # pragma: no cover - Python 3.8 with the backport
-    from backports import zoneinfo  # type: ignore[no-redef]
 
 MAX_ERRORS = 1000
 """A broken million-row file must not print a million lines; the rest are counted."""
@@ -291,11 +286,6 @@ def format_path(parts: Iterable[PathPart]) -> str:
     return text or "(top level)"
 
 
-def _short(value: Any, limit: int = 60) -> str:
-    text = repr(str(value) if isinstance(value, Decimal) else value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -324,15 +314,15 @@ def _schema_errors(error: ValidationError, prefix: Tuple[Any, ...] = ()) -> List
         expected = error.validator_value
         expected = [expected] if isinstance(expected, str) else expected
         expected = [kind for kind in expected if kind != "null"]
-        return [(path, f"{_short(instance)} is not of type {' or '.join(expected)}")]
+        return [(path, f"{short_repr(instance)} is not of type {' or '.join(expected)}")]
     if error.validator == "minItems" and path == ("companies",):
         return [(path, "at least one company is required")]
     if error.validator == "pattern" and error.validator_value.endswith("(0[1-9]|1[0-2])$"):
-        return [(path, f"{_short(instance)} is not a period YYYY-MM")]
+        return [(path, f"{short_repr(instance)} is not a period YYYY-MM")]
     if error.validator == "uniqueItems":
-        return [(path, f"{_short(instance)} lists a value twice")]
+        return [(path, f"{short_repr(instance)} lists a value twice")]
     if error.validator == "enum" and error.path == error.relative_path and _is_key(error):
-        return [(path, f"key {_short(instance)} is not one of {list(MODULES)}")]
+        return [(path, f"key {short_repr(instance)} is not one of {list(MODULES)}")]
     message = error.message
     if len(message) > 400:
         message = message[:397] + "..."
@@ -368,92 +358,6 @@ def _render(errors: List[Tuple[Tuple[Any, ...], str]]) -> List[str]:
     if len(ordered) > MAX_ERRORS:
         lines.append(f"... and {len(ordered) - MAX_ERRORS} more errors")
     return lines
-
-
-# ---------------------------------------------------------------------------------------
-# Values: exact decimals and datetimes with an offset
-# ---------------------------------------------------------------------------------------
-
-_DECIMAL_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_DATETIME_TEXT = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
-    r"\s*(?P<offset>[Zz]|[+-]\d{2}(?::?\d{2})?)?$"
-)
-
-
-def to_decimal(value: Any) -> Decimal:
-    """An exact Decimal from a YAML/JSON number or a decimal string; ValueError otherwise."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"{_short(value)} is not a decimal amount")
-    if isinstance(value, SourceInt):
-        text = value.source.replace("_", "")
-        if not _DECIMAL_TEXT.match(text):
-            raise ValueError(f"{value.source!r} is not a decimal amount")
-        return Decimal(text)
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, Decimal):
-        result = value
-    elif isinstance(value, float):  # only from a caller's dict, never from a file
-        result = Decimal(repr(value))
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _DECIMAL_TEXT.match(text):
-            raise ValueError(f"{value!r} is not a decimal amount")
-        result = Decimal(text)
-    else:
-        raise ValueError(f"{_short(value)} is not a decimal amount")
-    if not result.is_finite():
-        raise ValueError(f"{_short(value)} is not a finite decimal amount")
-    return result
-
-
-def to_datetime(value: Any) -> datetime:
-    """An aware datetime from ISO-8601 text with an offset (``Z`` allowed); ValueError otherwise."""
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    if not isinstance(value, str):
-        raise ValueError(f"{_short(value)} is not an ISO-8601 datetime")
-    match = _DATETIME_TEXT.match(value.strip())
-    if not match:
-        raise ValueError(f"{value!r} is not an ISO-8601 datetime with offset, e.g. 2026-12-03T18:00:00+08:00")
-    offset_text = match.group("offset")
-    if offset_text is None:
-        raise ValueError(f"{value!r} has no UTC offset; write e.g. {value.strip()}+08:00 or {value.strip()}Z")
-    year, month, day, hour, minute = (int(match.group(i)) for i in range(1, 6))
-    second = int(match.group(6) or 0)
-    fraction = (match.group(7) or "0")[:6].ljust(6, "0")
-    if offset_text in ("Z", "z"):
-        tz = timezone.utc
-    else:
-        sign = -1 if offset_text[0] == "-" else 1
-        digits = offset_text[1:].replace(":", "")
-        hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"{value!r} has an impossible UTC offset")
-        tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
-    try:
-        return datetime(year, month, day, hour, minute, second, int(fraction), tzinfo=tz)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid datetime ({exc})") from None
-
-
-@lru_cache(maxsize=1)
-def _zone_names() -> FrozenSet[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def is_time_zone(name: str) -> bool:
-    """True for an IANA time zone name such as ``Asia/Shanghai`` (and ``UTC``)."""
-    if name in _zone_names() or name == "UTC":
-        return True
-    if not re.match(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$", name):
-        return False
-    try:
-        zoneinfo.ZoneInfo(name)
-    except Exception:  # ZoneInfoNotFoundError, ValueError, OSError on odd names
-        return False
-    return True
 
 
 # ---------------------------------------------------------------------------------------
