@@ -480,7 +480,7 @@ def _mutations():
 
 @pytest.mark.parametrize("section, entry", list(_mutations()))
 def test_fast_check_agrees_with_jsonschema(section, entry):
-    from bot.scenario.parse import _FAST_CHECKS, _item_validator
+    from bot.scenario.schema_check import _FAST_CHECKS, _item_validator
 
     fast = _FAST_CHECKS[section]
     assert fast is not None

@@ -5,16 +5,10 @@ style, ``orders[3].status: 'postd' is not one of [...]``, so one run of
 ``closebot scenario validate`` shows everything to fix.
 """
 
-import copy
-import re
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
-
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from bot.errors import ScenarioError
 from bot.scenario.reader import normalise, read_document
@@ -24,15 +18,10 @@ from bot.scenario.schema import (
     ITEM_SCHEMAS,
     LIST_DEFAULTS,
     LIST_SECTIONS,
-    SCENARIO_SCHEMA,
 )
-from bot.scenario.values import is_time_zone, short_repr, to_datetime, to_decimal
+from bot.scenario.schema_check import Error, check_schema, render_errors
+from bot.scenario.values import is_time_zone, to_datetime, to_decimal
 from bot.vocabulary import DEFAULT_DEPENDENCIES, MODULES
-
-MAX_ERRORS = 1000
-"""A broken million-row file must not print a million lines; the rest are counted."""
-
-PathPart = Union[str, int]
 
 
 @dataclass
@@ -90,11 +79,11 @@ def parse_document(data: Dict[str, Any]) -> ScenarioData:
     if not isinstance(data, dict):
         raise ScenarioError([f"(top level): must be a mapping, found a {_type_name(data)}"])
     document = normalise(data)
-    errors = _schema_check(document)
+    errors = check_schema(document)
     checker = _SemanticChecker(document)
     errors.extend(checker.check())
     if errors:
-        raise ScenarioError(_render(errors))
+        raise ScenarioError(render_errors(errors))
     return _convert(document)
 
 
@@ -133,159 +122,6 @@ def find_cycle(graph: Dict[str, List[str]]) -> Optional[List[str]]:
     return None
 
 
-@lru_cache(maxsize=1)
-def _top_validator() -> Draft7Validator:
-    """The top level only: entries are checked one by one by ``_schema_check``."""
-    Draft7Validator.check_schema(SCENARIO_SCHEMA)
-    schema = copy.deepcopy(SCENARIO_SCHEMA)
-    for section in LIST_SECTIONS:
-        del schema["properties"][section]["items"]
-    return Draft7Validator(schema)
-
-
-@lru_cache(maxsize=None)
-def _item_validator(section: str) -> Draft7Validator:
-    return Draft7Validator(ITEM_SCHEMAS[section])
-
-
-def _schema_check(document: Dict[str, Any]) -> List[Tuple[Tuple[Any, ...], str]]:
-    """Every schema error of the document, as (path, message).
-
-    jsonschema costs ~30 µs per entry, too slow for a million rows; entries that pass an
-    exact compiled check of the same item schema skip it, and only the others go through
-    jsonschema, which writes the messages.
-    """
-    errors: List[Tuple[Tuple[Any, ...], str]] = []
-    for error in _top_validator().iter_errors(document):
-        errors.extend(_schema_errors(error))
-    for section in LIST_SECTIONS:
-        items = document.get(section)
-        if not isinstance(items, list):
-            continue
-        fast = _FAST_CHECKS[section]
-        for index, item in enumerate(items):
-            if fast is not None and fast(item):
-                continue
-            for error in _item_validator(section).iter_errors(item):
-                errors.extend(_schema_errors(error, (section, index)))
-    # A value of the wrong type also fails its const/enum/pattern: say it once.
-    wrong_type = {path for path, message in errors if " is not of type " in message}
-    return [
-        (path, message)
-        for path, message in errors
-        if path not in wrong_type or " is not of type " in message
-    ]
-
-
-Check = Callable[[Any], bool]
-
-
-def _compile_field(schema: Dict[str, Any]) -> Optional[Check]:
-    """A predicate equal to jsonschema for this field schema, or None when not sure."""
-    kinds = _schema_types(schema)
-    nullable = "null" in kinds
-    kinds = sorted(kind for kind in kinds if kind != "null")
-    keywords = set(schema) - {"type"}
-    if kinds == ["string"] and keywords <= {"enum", "pattern", "minLength"}:
-        allowed = frozenset(e for e in schema.get("enum", []) if e is not None) or None
-        regex = re.compile(schema["pattern"]) if "pattern" in schema else None
-        min_length = schema.get("minLength", 0)
-
-        def check_string(value: Any) -> bool:
-            if value is None:
-                return nullable
-            return (
-                isinstance(value, str)
-                and (allowed is None or value in allowed)
-                and len(value) >= min_length
-                and (regex is None or regex.search(value) is not None)
-            )
-
-        return check_string
-    if kinds == ["number", "string"] and not keywords:
-
-        def check_amount(value: Any) -> bool:
-            if value is None:
-                return nullable
-            return isinstance(value, (str, int, float, Decimal)) and not isinstance(value, bool)
-
-        return check_amount
-    if kinds == ["integer"] and keywords <= {"minimum", "maximum"}:
-        low, high = schema.get("minimum"), schema.get("maximum")
-
-        def check_integer(value: Any) -> bool:
-            if value is None:
-                return nullable
-            return (
-                isinstance(value, int)
-                and not isinstance(value, bool)
-                and (low is None or value >= low)
-                and (high is None or value <= high)
-            )
-
-        return check_integer
-    if kinds == ["array"] and keywords <= {"items", "uniqueItems"}:
-        item_check = _compile_field(schema.get("items", {"type": "string"}))
-        unique = schema.get("uniqueItems", False)
-        if item_check is None:
-            return None
-
-        def check_array(value: Any) -> bool:
-            if value is None:
-                return nullable
-            if not isinstance(value, list) or not all(item_check(v) for v in value):
-                return False
-            return not unique or len(set(value)) == len(value)
-
-        return check_array
-    return None
-
-
-def _compile_item(schema: Dict[str, Any]) -> Optional[Check]:
-    """A predicate for a whole entry (closed object), or None if any field is not compiled."""
-    fields_ = {name: _compile_field(sub) for name, sub in schema["properties"].items()}
-    if any(check is None for check in fields_.values()):
-        return None
-    required = tuple(schema["required"])
-
-    def check_item(item: Any) -> bool:
-        if not isinstance(item, dict):
-            return False
-        for key, value in item.items():
-            check = fields_.get(key)
-            if check is None or not check(value):
-                return False
-        return all(name in item for name in required)
-
-    return check_item
-
-
-def _schema_types(schema: Dict[str, Any]) -> List[str]:
-    kinds = schema.get("type", [])
-    return [kinds] if isinstance(kinds, str) else list(kinds)
-
-
-_FAST_CHECKS: Dict[str, Optional[Check]] = {
-    section: _compile_item(ITEM_SCHEMAS[section]) for section in LIST_SECTIONS
-}
-
-
-# ---------------------------------------------------------------------------------------
-# Error formatting
-# ---------------------------------------------------------------------------------------
-
-
-def format_path(parts: Iterable[PathPart]) -> str:
-    """``["orders", 3, "status"]`` -> ``orders[3].status``."""
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
 def _type_name(value: Any) -> str:
     if value is None:
         return "null"
@@ -300,64 +136,6 @@ def _type_name(value: Any) -> str:
     if isinstance(value, dict):
         return "mapping"
     return type(value).__name__
-
-
-def _schema_errors(error: ValidationError, prefix: Tuple[Any, ...] = ()) -> List[Tuple[Tuple[Any, ...], str]]:
-    """One jsonschema error as (path, message) pairs, messages kept short and concrete."""
-    path = prefix + tuple(error.absolute_path)
-    instance = error.instance
-    if error.validator == "additionalProperties" and error.validator_value is False:
-        allowed = list(error.schema.get("properties", {}))
-        extra = [key for key in instance if key not in allowed]
-        return [(path + (str(key),), f"unknown key (allowed: {', '.join(allowed)})") for key in extra]
-    if error.validator == "type":
-        expected = error.validator_value
-        expected = [expected] if isinstance(expected, str) else expected
-        expected = [kind for kind in expected if kind != "null"]
-        return [(path, f"{short_repr(instance)} is not of type {' or '.join(expected)}")]
-    if error.validator == "minItems" and path == ("companies",):
-        return [(path, "at least one company is required")]
-    if error.validator == "pattern" and error.validator_value.endswith("(0[1-9]|1[0-2])$"):
-        return [(path, f"{short_repr(instance)} is not a period YYYY-MM")]
-    if error.validator == "uniqueItems":
-        return [(path, f"{short_repr(instance)} lists a value twice")]
-    if error.validator == "enum" and error.path == error.relative_path and _is_key(error):
-        return [(path, f"key {short_repr(instance)} is not one of {list(MODULES)}")]
-    message = error.message
-    if len(message) > 400:
-        message = message[:397] + "..."
-    return [(path, message)]
-
-
-def _is_key(error: ValidationError) -> bool:
-    """An enum error raised by propertyNames (a depends_on key), not by a value."""
-    return "propertyNames" in error.schema_path
-
-
-_SECTION_ORDER = {name: index for index, name in enumerate(("version",) + LIST_SECTIONS)}
-
-
-def _sort_key(path: Tuple[Any, ...]) -> Tuple[Any, ...]:
-    key: List[Tuple[int, Any]] = []
-    for position, part in enumerate(path):
-        if isinstance(part, int):
-            key.append((0, part))
-        elif position == 0:
-            key.append((1, _SECTION_ORDER.get(part, len(_SECTION_ORDER))))
-        else:
-            key.append((2, str(part)))
-    return tuple(key)
-
-
-def _render(errors: List[Tuple[Tuple[Any, ...], str]]) -> List[str]:
-    unique: Dict[Tuple[Tuple[Any, ...], str], None] = {}
-    for error in errors:
-        unique.setdefault(error, None)
-    ordered = sorted(unique, key=lambda e: _sort_key(e[0]))
-    lines = [f"{format_path(path)}: {message}" for path, message in ordered[:MAX_ERRORS]]
-    if len(ordered) > MAX_ERRORS:
-        lines.append(f"... and {len(ordered) - MAX_ERRORS} more errors")
-    return lines
 
 
 # ---------------------------------------------------------------------------------------
@@ -389,7 +167,7 @@ class _SemanticChecker:
 
     def __init__(self, document: Dict[str, Any]):
         self.document = document
-        self.errors: List[Tuple[Tuple[Any, ...], str]] = []
+        self.errors: List[Error] = []
 
     def entries(self, section: str) -> Iterable[Tuple[int, Dict[str, Any]]]:
         items = self.document.get(section)
@@ -400,7 +178,7 @@ class _SemanticChecker:
     def add(self, path: Sequence[Any], message: str) -> None:
         self.errors.append((tuple(path), message))
 
-    def check(self) -> List[Tuple[Tuple[Any, ...], str]]:
+    def check(self) -> List[Error]:
         ids = {section: self.unique_ids(section, key) for section, key in _ID_FIELD.items()}
         self.unique_module_states()
         self.references(ids)
