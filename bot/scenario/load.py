@@ -25,7 +25,8 @@ from bot.models import (
     User,
     Voucher,
 )
-from bot.scenario.parse import ScenarioData, parse_document, parse_file
+from bot.scenario.data import ScenarioData
+from bot.scenario.parse import parse_document, parse_file
 
 BATCH_SIZE = 5000
 """Rows per executemany: one round trip per batch keeps a million-row load fast and
