@@ -8,6 +8,8 @@ tolerant of entries it already rejected, so both sets of errors are shown togeth
 
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from graphlib import CycleError, TopologicalSorter  # standard library from 3.9; ruff targets py38
+
 from bot.scenario.schema import DATETIME_FIELDS, DECIMAL_FIELDS, LIST_SECTIONS
 from bot.scenario.schema_check import Error
 from bot.scenario.values import is_time_zone, to_datetime, to_decimal
@@ -29,29 +31,23 @@ def effective_dependencies(depends_on: Optional[Dict[str, List[str]]]) -> Dict[s
 
 
 def find_cycle(graph: Dict[str, List[str]]) -> Optional[List[str]]:
-    """One dependency cycle as ``[a, b, ..., a]``, or None when the graph is acyclic."""
-    state: Dict[str, int] = {}  # 1 = on the current path, 2 = done
-    stack: List[str] = []
+    """One dependency cycle as ``[a, b, ..., a]`` (a depends on b), or None when the graph is acyclic.
 
-    def visit(node: str) -> Optional[List[str]]:
-        state[node] = 1
-        stack.append(node)
-        for dep in graph.get(node, []):
-            if state.get(dep) == 1:
-                return stack[stack.index(dep) :] + [dep]
-            if dep not in state:
-                found = visit(dep)
-                if found:
-                    return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for start in graph:
-        if start not in state:
-            cycle = visit(start)
-            if cycle:
-                return cycle
+    The sorter is given each module before the modules it depends on (edges point from
+    a module to its dependencies, the reverse of a close order): graphlib then walks the
+    graph depth first in the order the company lists it, and names the same cycle, from
+    the same module, whatever the graph.
+    """
+    sorter: TopologicalSorter = TopologicalSorter()
+    for module in graph:
+        sorter.add(module)
+    for module, deps in graph.items():
+        for dep in deps:
+            sorter.add(dep, module)
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        return list(exc.args[1])
     return None
 
 
