@@ -34,9 +34,9 @@ def find_cycle(graph: Dict[str, List[str]]) -> Optional[List[str]]:
     """One dependency cycle as ``[a, b, ..., a]`` (a depends on b), or None when the graph is acyclic.
 
     The sorter is given each module before the modules it depends on (edges point from
-    a module to its dependencies, the reverse of a close order): graphlib then walks the
-    graph depth first in the order the company lists it, and names the same cycle, from
-    the same module, whatever the graph.
+    a module to its dependencies, the reverse of a close order), so graphlib walks the
+    graph depth first in its own order (the vocabulary's): a graph always names the same
+    cycle, from the same module, as the depth-first search this replaced did.
     """
     sorter: TopologicalSorter = TopologicalSorter()
     for module in graph:
