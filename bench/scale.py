@@ -119,7 +119,7 @@ def section_sizes(n: int) -> Dict[str, int]:
 
 
 def _demo_document() -> Dict[str, Any]:
-    from bot.scenario.parse import read_document
+    from bot.scenario.reader import read_document
 
     return read_document(DEMO)
 
@@ -308,7 +308,7 @@ def _timed_parse(spent: List[float]) -> Iterator[None]:
 
 def _diagnose_once(url: str) -> Tuple[float, Dict[str, Any]]:
     """One diagnosis exactly as ``closebot diagnose --company C900 --user <clerk>`` runs it."""
-    from bot.db import session_scope
+    from bot.store.db import session_scope
     from bot.diagnosis.engine import diagnose
 
     started = time.perf_counter()
@@ -321,7 +321,7 @@ def _capture_statements(url: str) -> List[Tuple[str, Any]]:
     """The SQL statements (with parameters) one diagnosis sends to the database."""
     from sqlalchemy import event
 
-    from bot.db import get_engine
+    from bot.store.db import get_engine
 
     seen: List[Tuple[str, Any]] = []
 
@@ -350,7 +350,7 @@ def label(statement: str) -> str:
 
 def explain(url: str, statements: List[Tuple[str, Any]], repeats: int = 5) -> List[Dict[str, Any]]:
     """Plan and standalone time of each statement; flags full scans of the growing tables."""
-    from bot.db import get_engine
+    from bot.store.db import get_engine
 
     engine = get_engine(url)
     dialect = engine.dialect.name
@@ -430,7 +430,7 @@ def run_case(size: int, db: str, scenario: str, url: str, repeats: int = 20) -> 
 
     from sqlalchemy import text
 
-    from bot.db import get_engine, session_scope
+    from bot.store.db import get_engine, session_scope
     from bot.scenario.load import load_file
 
     engine = get_engine(url)
@@ -576,7 +576,7 @@ def run(sizes: Sequence[int], dbs: Sequence[str], pg_url: str, repeats: int,
                 with scratch_postgres(pg_url) as url:
                     case = runner(size, db, str(path), url, repeats)
                     if in_process:
-                        from bot.db import get_engine
+                        from bot.store.db import get_engine
 
                         get_engine(url).dispose()
             case["generate_s"] = generated[size]["seconds"]

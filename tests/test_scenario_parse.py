@@ -283,6 +283,32 @@ def test_self_dependency_is_a_cycle_and_names_it():
     assert errors_of(document) == ["companies[0].depends_on: dependency cycle cash -> cash"]
 
 
+@pytest.mark.parametrize(
+    "depends_on, cycle",
+    [
+        ({"sales": ["inventory"]}, "sales -> inventory -> sales"),
+        (
+            {"general_ledger": ["cash"], "cash": ["payables"], "payables": ["general_ledger"]},
+            "payables -> general_ledger -> cash -> payables",
+        ),
+        (  # two cycles: the one met first walking the modules in vocabulary order
+            {
+                "payroll": ["fixed_assets"],
+                "fixed_assets": ["payroll"],
+                "sales": ["purchasing"],
+                "purchasing": ["sales"],
+            },
+            "sales -> purchasing -> sales",
+        ),
+        ({"inventory": ["general_ledger"]}, "inventory -> general_ledger -> inventory"),
+    ],
+)
+def test_dependency_cycle_is_named_the_same_way_every_time(depends_on, cycle):
+    document = changed()
+    document["companies"][0]["depends_on"] = depends_on
+    assert errors_of(document) == [f"companies[0].depends_on: dependency cycle {cycle}"]
+
+
 def test_override_removing_defaults_is_not_a_cycle():
     document = changed()
     # inventory normally depends on sales; sales -> inventory is fine once inventory is emptied.
@@ -480,7 +506,7 @@ def _mutations():
 
 @pytest.mark.parametrize("section, entry", list(_mutations()))
 def test_fast_check_agrees_with_jsonschema(section, entry):
-    from bot.scenario.parse import _FAST_CHECKS, _item_validator
+    from bot.scenario.schema_check import _FAST_CHECKS, _item_validator
 
     fast = _FAST_CHECKS[section]
     assert fast is not None

@@ -6,7 +6,6 @@ version, with the guided fix of the root cause in view and the deadline in the c
 
 from datetime import datetime
 from typing import List, Optional
-
 from zoneinfo import ZoneInfo
 
 from bot.conversation.reply import MY_TICKETS, NEXT, RECHECK, STATUS, TICKET, Button

@@ -7,9 +7,8 @@ depends on was already good enough to close it) and at a module without a row.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Sequence
-
 from graphlib import CycleError, TopologicalSorter
+from typing import Dict, List, Mapping, Sequence
 
 from bot.core.vocabulary import MODULES
 

@@ -1,7 +1,8 @@
 """The scenario (ERP snapshot) file: parse and check it, and load it into the store."""
 
+from bot.scenario.data import ScenarioData
 from bot.scenario.load import load_data, load_file, load_scenario
-from bot.scenario.parse import ScenarioData, parse_document, parse_file
+from bot.scenario.parse import parse_document, parse_file
 
 __all__ = [
     "ScenarioData",

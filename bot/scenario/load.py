@@ -11,7 +11,8 @@ from typing import Any, Dict, Iterator, List, Union
 from sqlalchemy import delete, insert, text
 from sqlalchemy.orm import Session
 
-from bot.scenario.parse import ScenarioData, parse_document, parse_file
+from bot.scenario.data import ScenarioData
+from bot.scenario.parse import parse_document, parse_file
 from bot.store import audit
 from bot.store.models import (
     SCENARIO_TABLES,

@@ -3,7 +3,7 @@
 The schema catches the structural errors (unknown keys, missing fields, wrong types,
 values outside the vocabulary); what a schema cannot say (unique ids, references,
 dependency cycles, exact decimals, datetimes with an offset, IANA zone names) is
-checked in :mod:`bot.scenario.parse`.
+checked in :mod:`bot.scenario.semantics` (values by :mod:`bot.scenario.values`).
 """
 
 from typing import Any, Dict, List, Sequence, Tuple
@@ -71,7 +71,7 @@ _MODULE = _enum(v.MODULES)
 _MODULE_LIST = {"type": "array", "items": _MODULE, "uniqueItems": True}
 # Amounts: a YAML/JSON number (read as Decimal, never float) or a string, checked exactly later.
 _DECIMAL = {"type": ["number", "string"]}
-# Datetimes: strings; the offset and the value are checked in parse.py.
+# Datetimes: strings; the offset and the value are checked in values.py.
 _DATETIME = {"type": "string"}
 _CURRENCY = {"type": "string", "pattern": "^[A-Z]{3}$"}
 
