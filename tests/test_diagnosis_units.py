@@ -5,9 +5,14 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.vocabulary import BLOCKER_KINDS, DEFAULT_DEPENDENCIES, ROLES, effective_dependencies
-from bot.diagnosis import advice, severity
+from bot.core.vocabulary import DEFAULT_DEPENDENCIES, effective_dependencies
+from bot.diagnosis import severity, wording
 from bot.diagnosis.graph import close_path
+from bot.diagnosis.kinds.components import COMPONENT_SEVERITY
+from bot.diagnosis.kinds.mismatches import mismatch_summary
+from bot.diagnosis.kinds.modules import module_severity
+from bot.diagnosis.kinds.orders import order_severity
+from bot.diagnosis.kinds.permissions import permission_summary
 from bot.diagnosis.render import render_table
 from bot.diagnosis.result import Blocker, Diagnosis
 
@@ -72,44 +77,36 @@ def test_deadline_levels(hours_left, levels):
 
 
 def test_base_severities():
-    assert severity.component_severity("major_outage") == "critical"
-    assert severity.component_severity("partial_outage") == "high"
-    assert severity.component_severity("under_maintenance") == "high"
-    assert severity.component_severity("degraded_performance") == "medium"
-    assert severity.order_severity([["unapproved"], []]) == "medium"
-    assert severity.order_severity([["unapproved"], ["missing_price"]]) == "high"
-    assert severity.module_severity("open", []) == "medium"
-    assert severity.module_severity("failed", []) == "high"
-    assert severity.module_severity("open", ["critical", "medium"]) == "critical"
-    assert severity.module_severity("open", ["low"], levels=1) == "high"
+    assert COMPONENT_SEVERITY["major_outage"] == "critical"
+    assert COMPONENT_SEVERITY["partial_outage"] == "high"
+    assert COMPONENT_SEVERITY["under_maintenance"] == "high"
+    assert COMPONENT_SEVERITY["degraded_performance"] == "medium"
+    assert order_severity([["unapproved"], []]) == "medium"
+    assert order_severity([["unapproved"], ["missing_price"]]) == "high"
+    assert module_severity("open", []) == "medium"
+    assert module_severity("failed", []) == "high"
+    assert module_severity("open", ["critical", "medium"]) == "critical"
+    assert module_severity("open", ["low"], levels=1) == "high"
 
 
-# --- advice ----------------------------------------------------------------------------
-
-def test_every_kind_has_a_known_owner():
-    assert set(advice.OWNER_ROLES) == set(BLOCKER_KINDS)
-    assert set(advice.OWNER_ROLES.values()) <= set(ROLES)
-    assert advice.owner_role("order_error") == "employee"
-    assert advice.owner_role("system_fault") == "helpdesk"
-    assert advice.owner_role("permission_denied") == "admin"
-
+# --- wording ---------------------------------------------------------------------------
 
 def test_money_is_exact():
-    assert advice.money(Decimal("45200"), "CNY") == "45,200.00 CNY"
-    assert advice.money(Decimal("0.011")) == "0.011"
-    assert advice.money(Decimal("-750.5")) == "-750.50"
+    assert wording.money(Decimal("45200"), "CNY") == "45,200.00 CNY"
+    assert wording.money(Decimal("0.011")) == "0.011"
+    assert wording.money(Decimal("-750.5")) == "-750.50"
 
 
 def test_mismatch_summary_shows_totals_and_difference():
-    text = advice.mismatch_summary("inventory", "1405", Decimal("50000"), Decimal("49250"))
+    text = mismatch_summary("inventory", "1405", Decimal("50000"), Decimal("49250"))
     assert "1405" in text and "50,000.00" in text and "49,250.00" in text
     assert "750.00" in text
 
 
 def test_permission_wording():
-    nobody = advice.permission_summary("u1", "Ann", "payroll", "C1", [])
+    nobody = permission_summary("u1", "Ann", "payroll", "C1", [])
     assert "admin" in nobody and "u1" in nobody
-    some = advice.permission_summary("u1", "Ann", "payroll", "C1", [("u2", "Bo")])
+    some = permission_summary("u1", "Ann", "payroll", "C1", [("u2", "Bo")])
     assert "Bo (u2)" in some
 
 

@@ -59,12 +59,12 @@ def test_company_that_can_close(servers) -> None:
 
 def test_prevention_after_a_diagnosis_and_a_topic_answer(servers) -> None:
     from bot.conversation.knowledge import TOPICS
-    from bot.diagnosis.prevention import PREVENTION
+    from bot.diagnosis.kinds import KINDS
 
     servers.say("u-alex:knowledge", "why can't I close november")
     reply = servers.say("u-alex:knowledge", "ok, how do i stop this happening again?")
     # advice for one of the demo's blocker kinds, and buttons that lead to a topic
-    assert any(advice in texts(reply) for advice in PREVENTION.values()), texts(reply)
+    assert any(kind.prevention in texts(reply) for kind in KINDS.values()), texts(reply)
     questions = {t.question for t in TOPICS.values()}
     payload = next(b["payload"] for b in reply[-1]["buttons"] if b["payload"] in questions)
     # pressing the button sends the topic's question; the ResponseSelector answers it

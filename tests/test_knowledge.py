@@ -7,9 +7,8 @@ import pytest
 import yaml
 
 from bot.conversation import employee
-from bot.conversation.knowledge import KIND_TOPIC, OVERVIEW_TOPICS, TOPICS, prevent_recurrence
-from bot.core.vocabulary import BLOCKER_KINDS, kind_words
-from bot.diagnosis.prevention import PREVENTION
+from bot.conversation.knowledge import OVERVIEW_TOPICS, TOPICS, prevent_recurrence
+from bot.diagnosis.kinds import KINDS, kind_words
 from bot.diagnosis.result import Diagnosis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +49,7 @@ def test_topic_buttons_send_a_question_the_nlu_was_trained_on(key: str) -> None:
 
 
 def test_every_blocker_kind_leads_to_a_topic() -> None:
-    assert set(KIND_TOPIC) == set(BLOCKER_KINDS) == set(PREVENTION)
-    assert set(KIND_TOPIC.values()) <= set(TOPICS)
+    assert {kind.topic for kind in KINDS.values()} <= set(TOPICS)
 
 
 def test_without_a_diagnosis_the_overview_offers_topics() -> None:
@@ -72,8 +70,8 @@ def test_advice_follows_the_blocker_being_looked_at(demo_session, index: int) ->
     kind = roots[index].kind
     reply = prevent_recurrence(last, index)
     first_line = reply.texts[0].splitlines()[0]
-    assert PREVENTION[kind] in first_line
-    assert reply.buttons[0].payload == TOPICS[KIND_TOPIC[kind]].question
+    assert KINDS[kind].prevention in first_line
+    assert reply.buttons[0].payload == TOPICS[KINDS[kind].topic].question
     assert len(reply.buttons) <= 3
     assert len(reply.texts[0]) <= 400  # one short Slack message
 
@@ -84,13 +82,13 @@ def test_other_blocker_kinds_are_named_not_lectured(demo_session) -> None:
     second = next(b.kind for b in roots if b.kind != roots[0].kind)
     text = prevent_recurrence(last, 0).texts[0]
     assert kind_words(second, plural=True) in text.splitlines()[1]
-    assert PREVENTION[second] not in text
+    assert KINDS[second].prevention not in text
 
 
 def test_an_index_past_the_end_stays_on_the_last_blocker(demo_session) -> None:
     last = _diagnosis(demo_session)
     roots = Diagnosis.from_dict(last).root_causes
-    assert PREVENTION[roots[-1].kind] in prevent_recurrence(last, 99).texts[0]
+    assert KINDS[roots[-1].kind].prevention in prevent_recurrence(last, 99).texts[0]
 
 
 def test_nothing_blocking_says_so_and_offers_the_overview(demo_session) -> None:

@@ -27,8 +27,9 @@ from bot.conversation.reply import (
 from bot.core import clock
 from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
-from bot.core.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, kind_words, module_words
+from bot.core.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, module_words
 from bot.diagnosis.engine import diagnose
+from bot.diagnosis.kinds import kind_words
 from bot.diagnosis.result import Diagnosis
 from bot.diagnosis.status import StatusReading, age_text, caveat
 from bot.fixes import owner_notes

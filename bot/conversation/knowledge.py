@@ -3,15 +3,14 @@
 The topic answers themselves are Rasa retrieval responses (data/knowledge/responses.yml,
 picked by the ResponseSelector); this module knows which topics exist, how to offer them
 as buttons, and how to answer "how do I stop this happening again?" from the diagnosis
-the user is looking at, reusing the per-kind advice of :mod:`bot.advice_prevention`.
+the user is looking at, reusing each blocker kind's advice (:mod:`bot.diagnosis.kinds`).
 """
 
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from bot.conversation.reply import Button, Reply
-from bot.core.vocabulary import kind_words
-from bot.diagnosis.prevention import PREVENTION
+from bot.diagnosis.kinds import KINDS, kind_words
 from bot.diagnosis.result import Diagnosis
 
 
@@ -45,18 +44,6 @@ TOPICS: Dict[str, Topic] = {t.key: t for t in (
           "when should I contact the customer about the order"),
 )}
 
-#: The deeper topic behind each blocker kind's one-line prevention advice.
-KIND_TOPIC: Dict[str, str] = {
-    "order_error": "get_help/customer_supplier",
-    "payment_issue": "prevent/reconciliation",
-    "system_fault": "prevent/maintenance",
-    "job_failed": "prevent/emergency_plan",
-    "voucher_unposted": "prevent/close_procedure",
-    "data_mismatch": "prevent/reconciliation",
-    "module_not_closed": "prevent/close_procedure",
-    "permission_denied": "prevent/permissions",
-}
-
 #: Offered when there is no diagnosis to go by.
 OVERVIEW_TOPICS = ("prevent/reconciliation", "prevent/maintenance", "prevent/permissions",
                    "prevent/close_procedure", "prevent/emergency_plan")
@@ -87,14 +74,18 @@ def prevent_recurrence(last_diagnosis: Optional[Dict[str, Any]], blocker_index: 
     current = roots[min(max(blocker_index, 0), len(roots) - 1)]
     kinds = _distinct_kinds(roots)
     text = f"To keep {kind_words(current.kind, plural=True)} from blocking the close again: " \
-           f"{PREVENTION.get(current.kind, '')}".rstrip(": ")
+           f"{_prevention(current.kind)}".rstrip(": ")
     others = [k for k in kinds if k != current.kind]
     if others:
         named = ", ".join(kind_words(k, plural=True) for k in others[:3])
         named += " and more" if len(others) > 3 else ""
         text += f"\nThe other blockers here ({named}) need their own habits: say \"next\" and ask me again."
-    buttons = [topic_button(KIND_TOPIC[k]) for k in [current.kind, *others] if k in KIND_TOPIC]
+    buttons = [topic_button(KINDS[k].topic) for k in [current.kind, *others] if k in KINDS]
     return Reply([text], _unique(buttons)[:3])
+
+
+def _prevention(kind: str) -> str:
+    return KINDS[kind].prevention if kind in KINDS else ""
 
 
 def _distinct_kinds(blockers: List[Any]) -> List[str]:

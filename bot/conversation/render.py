@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation.reply import MY_TICKETS, NEXT, RECHECK, STATUS, TICKET, Button
 from bot.core import clock
-from bot.core.vocabulary import kind_words, module_words
-from bot.diagnosis.prevention import PREVENTION
+from bot.core.vocabulary import module_words
+from bot.diagnosis.kinds import KINDS, kind_words
+from bot.diagnosis.kinds.modules import MODULE_NOT_CLOSED
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.diagnosis.status import caveat
 from bot.fixes.guide import Guide
@@ -69,16 +70,16 @@ def render_blocker(result: Diagnosis, blocker: Blocker, guided: Optional[Guide] 
         ]
     if chain:
         lines.insert(1, f"Blocks: {chain}")
-    prevention = PREVENTION.get(blocker.kind)
-    if prevention:
-        lines.append(f"Next time: {prevention}")
+    kind = KINDS.get(blocker.kind)
+    if kind is not None:
+        lines.append(f"Next time: {kind.prevention}")
     return "\n".join(lines)
 
 
 def _chain(result: Diagnosis, blocker: Blocker) -> str:
     """'receivables → general ledger': the modules this root cause holds up, nearest first."""
     index = result.blockers.index(blocker)
-    modules: List[str] = [] if blocker.kind == "module_not_closed" else [blocker.module]
+    modules: List[str] = [] if blocker.kind == MODULE_NOT_CLOSED.name else [blocker.module]
     frontier = {index}
     seen = set(frontier)
     while frontier:

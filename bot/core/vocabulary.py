@@ -28,27 +28,6 @@ BLOCKER_KINDS: Tuple[str, ...] = (
 )
 TICKET_CATEGORIES: Tuple[str, ...] = BLOCKER_KINDS + ("other",)
 
-#: Each blocker kind in words: (one, several), for replies ("system fault (cash)", "To keep
-#: failed batch jobs from blocking the close").
-KIND_WORDS: Dict[str, Tuple[str, str]] = {
-    "order_error": ("order error", "order errors"),
-    "payment_issue": ("payment issue", "payment issues"),
-    "system_fault": ("system fault", "system faults"),
-    "job_failed": ("failed batch job", "failed batch jobs"),
-    "voucher_unposted": ("unposted voucher", "unposted vouchers"),
-    "data_mismatch": ("ledger mismatch", "ledger mismatches"),
-    "module_not_closed": ("unclosed module", "unclosed modules"),
-    "permission_denied": ("missing close permission", "missing close permissions"),
-}
-
-
-def kind_words(kind: str, plural: bool = False) -> str:
-    """The blocker kind as people say it; an unknown kind reads as its id without underscores."""
-    words = KIND_WORDS.get(kind)
-    if words is None:
-        return kind.replace("_", " ")
-    return words[1] if plural else words[0]
-
 MODULE_STATUSES = ("open", "closing", "closed", "failed")
 ORDER_KINDS = ("sales", "purchase")
 ORDER_STATUSES = ("draft", "submitted", "approved", "posted", "cancelled")

@@ -1,8 +1,9 @@
 """Diagnose why a module cannot close: the scenario contract's rules, in a fixed number of queries.
 
 ``diagnose`` validates its inputs (unknown company, module, user or a bad period raise
-``NotFoundError``), walks the not-closed modules the target depends on, runs one SQL
-check per record kind over them, and assembles the blockers: root causes first, then
+``NotFoundError``), walks the not-closed modules the target depends on, runs each blocker
+kind's check over them (one SQL query each, :mod:`bot.diagnosis.kinds`), and assembles the
+blockers: root causes first, then
 one ``module_not_closed`` blocker per not-closed dependency, dependencies before the
 modules waiting on them, so every ``caused_by`` index points at an earlier blocker.
 """
@@ -15,12 +16,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.errors import NotFoundError
-from bot.core.vocabulary import MODULES, PERIOD_PATTERN, effective_dependencies, kind_words
-from bot.diagnosis import advice, severity
-from bot.diagnosis.checks import Finding, list_contains, run_checks
+from bot.core.vocabulary import MODULES, PERIOD_PATTERN, effective_dependencies
+from bot.diagnosis import severity
 from bot.diagnosis.graph import ClosePath, close_path
+from bot.diagnosis.kinds import KINDS, kind_words
+from bot.diagnosis.kinds.base import CheckContext, Finding
+from bot.diagnosis.kinds.modules import (
+    EARLIER_PERIOD_SEVERITY,
+    MODULE_NOT_CLOSED,
+    earlier_periods_fix,
+    earlier_periods_summary,
+    module_fix,
+    module_severity,
+    module_summary,
+)
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.diagnosis.status import StatusSource, read_status
+from bot.diagnosis.wording import label
 from bot.store.models import Company, ModuleState, User
 
 PERIOD_RE = re.compile(PERIOD_PATTERN)
@@ -85,20 +97,21 @@ def diagnose(
     statuses = {m: status for m, (status, _) in states.items()}
     path = close_path(module, statuses, effective_dependencies(company.depends_on))
     result.system_status = read_status(status)
-    findings = run_checks(session, company.id, period, path, result.system_status)
+    context = CheckContext(session, company, period, path, result.system_status, user)
+    findings = [finding for kind in KINDS.values() if kind.check is not None for finding in kind.check(context)]
 
     roots: List[Blocker] = []
     earlier = _earlier_periods(session, company.id, period, module)
     if earlier:
         roots.append(
             Blocker(
-                kind="module_not_closed",
+                kind=MODULE_NOT_CLOSED.name,
                 module=module,
                 refs=earlier,
-                summary=advice.earlier_periods_summary(module, earlier),
-                fix=advice.earlier_periods_fix(module, earlier),
-                owner_role=advice.owner_role("module_not_closed"),
-                severity=severity.raise_by(severity.EARLIER_PERIOD_SEVERITY, levels),
+                summary=earlier_periods_summary(module, earlier),
+                fix=earlier_periods_fix(module, earlier),
+                owner_role=MODULE_NOT_CLOSED.owner_role,
+                severity=severity.raise_by(EARLIER_PERIOD_SEVERITY, levels),
             )
         )
     ordered = sorted(enumerate(findings), key=lambda p: (path.index(p[1].module), p[0]))
@@ -106,10 +119,6 @@ def diagnose(
     for original, finding in ordered:
         finding_index[original] = len(roots)
         roots.append(_finding_blocker(finding, levels))
-    if user is not None:
-        denied = _permission_blocker(session, company, user, module, levels)
-        if denied is not None:
-            roots.append(denied)
 
     blockers = roots
     _add_module_blockers(blockers, path, states, findings, finding_index, period, levels)
@@ -124,7 +133,7 @@ def _finding_blocker(finding: Finding, levels: int) -> Blocker:
         refs=list(finding.refs),
         summary=finding.summary,
         fix=finding.fix,
-        owner_role=finding.owner_role,
+        owner_role=KINDS[finding.kind].owner_role,
         severity=severity.raise_by(finding.severity, levels),
     )
 
@@ -153,23 +162,21 @@ def _add_module_blockers(
         index[m] = len(blockers)
         blockers.append(
             Blocker(
-                kind="module_not_closed",
+                kind=MODULE_NOT_CLOSED.name,
                 module=m,
                 refs=[m],
-                summary=advice.module_summary(m, period, status, message, len(causes)),
-                fix=advice.module_fix(m, period, status, [_cause_name(blockers[i]) for i in causes]),
-                owner_role=advice.owner_role("module_not_closed"),
-                severity=severity.module_severity(
-                    status, [blockers[i].severity for i in causes], levels
-                ),
+                summary=module_summary(m, period, status, message, len(causes)),
+                fix=module_fix(m, period, status, [_cause_name(blockers[i]) for i in causes]),
+                owner_role=MODULE_NOT_CLOSED.owner_role,
+                severity=module_severity(status, [blockers[i].severity for i in causes], levels),
                 caused_by=causes,
             )
         )
 
 
 def _cause_name(blocker: Blocker) -> str:
-    if blocker.kind == "module_not_closed":
-        return f"the {advice.label(blocker.module)} close"
+    if blocker.kind == MODULE_NOT_CLOSED.name:
+        return f"the {label(blocker.module)} close"
     return ", ".join(blocker.refs) or kind_words(blocker.kind)
 
 
@@ -186,25 +193,3 @@ def _earlier_periods(session: Session, company_id: str, period: str, module: str
     )
     return list(session.scalars(stmt).all())
 
-
-def _permission_blocker(
-    session: Session, company: Company, user: User, module: str, levels: int
-) -> Optional[Blocker]:
-    """The user may not close ``module`` (no role bypasses it): name who may."""
-    if module in (user.close_permissions or []):
-        return None
-    stmt = (
-        select(User.id, User.name)
-        .where(User.company_id == company.id, list_contains(User.close_permissions, module))
-        .order_by(User.id)
-    )
-    allowed = [(r.id, r.name) for r in session.execute(stmt).all()]
-    return Blocker(
-        kind="permission_denied",
-        module=module,
-        refs=[uid for uid, _ in allowed],
-        summary=advice.permission_summary(user.id, user.name, module, company.id, allowed),
-        fix=advice.permission_fix(module, allowed),
-        owner_role=advice.owner_role("permission_denied"),
-        severity=severity.raise_by(severity.PERMISSION_SEVERITY, levels),
-    )

@@ -10,9 +10,9 @@ from typing import List, Optional, Sequence
 from sqlalchemy.orm import Session
 
 from bot.core.text import shorten
-from bot.core.vocabulary import kind_words
+from bot.diagnosis.kinds import kind_words
 from bot.diagnosis.result import Blocker, Diagnosis
-from bot.fixes.records import owners_of, records_of
+from bot.fixes.guide import owners_of, records_of
 from bot.people import inbox
 from bot.people.directory import Person, person_text
 from bot.store import audit
@@ -33,8 +33,7 @@ def note_body(sender: User, diagnosis: Diagnosis, blocker: Blocker) -> str:
 
 def owners(session: Session, diagnosis: Diagnosis, blocker: Blocker) -> List[Person]:
     """The people who can fix ``blocker`` (from its live records), most specific first."""
-    records = records_of(session, diagnosis.company, diagnosis.period, blocker, diagnosis.system_status)
-    return owners_of(session, diagnosis.company, blocker, records).people
+    return owners_of(session, diagnosis, blocker, records_of(session, diagnosis, blocker)).people
 
 
 def notify(session: Session, sender: User, diagnosis: Diagnosis, blocker: Blocker,

@@ -8,6 +8,9 @@ people who may close, not what blocks.
 from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
+from bot.diagnosis.kinds import KINDS
+from bot.diagnosis.kinds.components import SYSTEM_FAULT
+from bot.diagnosis.kinds.modules import MODULE_NOT_CLOSED
 from bot.diagnosis.result import Blocker, Diagnosis
 
 Key = Tuple[str, str]
@@ -26,7 +29,8 @@ class Changes:
 
 
 def keys(blocker: Blocker) -> List[Key]:
-    if blocker.kind == "permission_denied":
+    kind = KINDS.get(blocker.kind)
+    if kind is not None and kind.keyed_by_module:
         return [(blocker.kind, blocker.module)]
     return [(blocker.kind, ref) for ref in blocker.refs] or [(blocker.kind, blocker.module)]
 
@@ -36,7 +40,7 @@ def _root_keys(d: Diagnosis) -> Dict[Key, None]:
 
 
 def _open_modules(d: Diagnosis) -> List[str]:
-    return [b.module for b in d.blockers if b.kind == "module_not_closed" and b.refs == [b.module]]
+    return [b.module for b in d.blockers if b.kind == MODULE_NOT_CLOSED.name and b.refs == [b.module]]
 
 
 def _unverifiable(before: Diagnosis, after: Diagnosis) -> List[Key]:
@@ -45,7 +49,7 @@ def _unverifiable(before: Diagnosis, after: Diagnosis) -> List[Key]:
         return []
     page = set(before.system_status.component_ids())
     known = set(after.system_status.component_ids()) if after.system_status else set()
-    return [("system_fault", ref) for b in before.root_causes if b.kind == "system_fault"
+    return [(SYSTEM_FAULT.name, ref) for b in before.root_causes if b.kind == SYSTEM_FAULT.name
             for ref in b.refs if ref in page and ref not in known]
 
 
