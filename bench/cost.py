@@ -44,7 +44,7 @@ from bench.latency import (
     stack_pids,
     warm_up,
 )
-from bench.stack import BIN, MODEL, Stack
+from harness.stack import BIN, MODEL, Stack
 
 #: The issue's targets.
 TARGETS = {"full_training_s": 180.0, "noop_retraining_s": 15.0, "ready_s": 25.0}

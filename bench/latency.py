@@ -1,7 +1,7 @@
 """Turn latency, throughput, capacity and per-layer cost of the real stack (``make bench-latency``).
 
 Simulated users hold complete conversations over the REST channel against the real Rasa
-server and action server (``bench.stack.Stack``): greet, report a blocked close (diagnosis),
+server and action server (``harness.stack.Stack``): greet, report a blocked close (diagnosis),
 next blocker, open a ticket, add a note (ticket number), ticket status. Every reply is checked;
 a wrong answer, an HTTP error or a timeout counts as an error. The stock ``rasa init`` assistant
 goes through the same harness in the same run, and Closebot's figures are reported as ratios
@@ -34,7 +34,7 @@ import aiohttp
 import requests
 
 from bench.common import ROOT, log, print_table, rss_mb, summary_ms, write_results
-from bench.stack import BIN, MODEL, Stack
+from harness.stack import BIN, MODEL, Stack
 
 REFERENCE_DIR = ROOT / "build" / "bench" / "rasa_init"
 PRODUCTION_ENDPOINTS = ROOT / "endpoints.production.yml"

@@ -6,8 +6,8 @@ from typing import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.stack import BIN, DEMO, MODEL, ROOT, Stack, free_port  # noqa: F401 (re-exported)
 from bot.db import get_engine
+from harness.stack import BIN, DEMO, MODEL, ROOT, Stack, free_port  # noqa: F401 (re-exported)
 
 
 @pytest.fixture

@@ -131,7 +131,7 @@ def test_production_endpoints_expand_with_the_defaults(monkeypatch, tmp_path: Pa
 
 @pytest.mark.slow
 def test_one_user_one_conversation_against_the_real_stack(tmp_path: Path) -> None:
-    from bench.stack import Stack
+    from harness.stack import Stack
 
     with Stack(tmp_path / "stack") as stack:
         records, _ = latency.run_load(stack.rasa_url, CLOSEBOT, latency.Plan(users=1, conversations=1, tag="t"))

@@ -5,7 +5,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"\b((?:CLOSEBOT|SERVICENOW|JIRA)_[A-Z0-9_]+)\b")
-SOURCES = ["bot", "actions", "rasa_components", "scripts", "bench"]
+SOURCES = ["bot", "actions", "rasa_components", "scripts", "bench", "harness"]
 
 
 def _names_in(paths) -> set:
