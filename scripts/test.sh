@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLOSEBOT_SKIP_DEMO=1 scripts/setup.sh
-.venv/bin/ruff check bot actions rasa_components tests bench scripts harness
+.venv/bin/ruff check bot actions rasa_components tests bench scripts harness conftest.py
 .venv/bin/pytest -p no:cacheprovider "$@"

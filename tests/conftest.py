@@ -1,4 +1,4 @@
-"""Shared fixtures: real SQLite databases, the demo scenario, free ports, running servers."""
+"""Shared fixtures: real SQLite databases, the demo scenario, free ports (running servers: harness.fixtures)."""
 
 from pathlib import Path
 from typing import Iterator
@@ -32,9 +32,3 @@ def demo_session(session: Session) -> Session:
     session.commit()
     return session
 
-
-@pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("servers"))
-    yield running
-    running.stop()
