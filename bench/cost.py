@@ -32,18 +32,11 @@ import requests
 import yaml
 
 from bench.common import ROOT, log, print_table, rss_mb, write_results
-from bench.latency import (
-    CLOSEBOT,
-    REFERENCE_DIR,
-    STOCK,
-    Plan,
-    Script,
-    check_reply,
-    measure_level,
-    reference_model,
-    stack_pids,
-    warm_up,
-)
+from bench.latency.assistants import REFERENCE_DIR, reference_model
+from bench.latency.conversations import CLOSEBOT, STOCK, Script, check_reply
+from bench.latency.levels import measure_level, warm_up
+from bench.latency.load import Plan
+from bench.latency.sampling import stack_pids
 from harness.stack import BIN, MODEL, Stack
 
 #: The issue's targets.
