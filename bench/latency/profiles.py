@@ -45,7 +45,7 @@ class Postgres:
     """Throw-away PostgreSQL databases on the local server for one benchmark run."""
 
     def __init__(self, env: Dict[str, str]) -> None:
-        """``env``: the ``CLOSEBOT_PG_*`` settings of the server (``production_env``)."""
+        """``env``: the PostgreSQL server's host, port, user and password (``production_env``)."""
         self.env = env
         self.created: List[str] = []
 
