@@ -32,19 +32,12 @@ import requests
 import yaml
 
 from bench.common import ROOT, log, print_table, rss_mb, write_results
-from bench.latency import (
-    CLOSEBOT,
-    REFERENCE_DIR,
-    STOCK,
-    Plan,
-    Script,
-    check_reply,
-    measure_level,
-    reference_model,
-    stack_pids,
-    warm_up,
-)
-from bench.stack import BIN, MODEL, Stack
+from bench.latency.assistants import REFERENCE_DIR, reference_model
+from bench.latency.conversations import CLOSEBOT, STOCK, Script, check_reply
+from bench.latency.levels import measure_level, warm_up
+from bench.latency.load import Plan
+from bench.latency.sampling import stack_pids
+from harness.stack import BIN, MODEL, Stack
 
 #: The issue's targets.
 TARGETS = {"full_training_s": 180.0, "noop_retraining_s": 15.0, "ready_s": 25.0}

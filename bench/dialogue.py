@@ -5,7 +5,7 @@ Two measurements, because they fail differently:
 * ``rasa test core`` on tests/stories: the policies given *labelled* intents (NLU is not
   exercised), reported as stories passed and actions predicted correctly.
 * End-to-end demo conversations against the real action server and Rasa server
-  (``bench.stack.Stack``, demo scenario in a fresh SQLite file): raw user text in, the REST
+  (``harness.stack.Stack``, demo scenario in a fresh SQLite file): raw user text in, the REST
   channel's reply text judged against what the demo data says is true. For every conversation
   that reports a blocked close we count the user turns until a reply names the root-cause
   record ids: the product promises 1.
@@ -27,7 +27,7 @@ import requests
 import yaml
 
 from bench.common import log, print_table, write_results
-from bench.stack import BIN, MODEL, ROOT, Stack
+from harness.stack import BIN, MODEL, ROOT, Stack
 
 STORIES = ROOT / "tests" / "stories"
 

@@ -308,12 +308,14 @@ def _timed_parse(spent: List[float]) -> Iterator[None]:
 
 def _diagnose_once(url: str) -> Tuple[float, Dict[str, Any]]:
     """One diagnosis exactly as ``closebot diagnose --company C900 --user <clerk>`` runs it."""
-    from bot.store.db import session_scope
     from bot.diagnosis.engine import diagnose
+    from bot.integrations.statuspage import status_source
+    from bot.store.db import session_scope
 
     started = time.perf_counter()
     with session_scope(url) as session:
-        result = diagnose(session, COMPANY, period=None, module="general_ledger", user_id=CLERK)
+        result = diagnose(session, COMPANY, period=None, module="general_ledger", user_id=CLERK,
+                          status=status_source())
     return time.perf_counter() - started, result.to_dict()
 
 
@@ -430,8 +432,8 @@ def run_case(size: int, db: str, scenario: str, url: str, repeats: int = 20) -> 
 
     from sqlalchemy import text
 
-    from bot.store.db import get_engine, session_scope
     from bot.scenario.load import load_file
+    from bot.store.db import get_engine, session_scope
 
     engine = get_engine(url)
     parse_spent: List[float] = []

@@ -1,7 +1,7 @@
 """Replay the README's sample conversations against the real servers and print them as Markdown.
 
 The README promises its conversations are "copied from a real run": this is that run. It starts
-the action server and the Rasa server on free ports with a fresh demo database (bench/stack.py,
+the action server and the Rasa server on free ports with a fresh demo database (harness/stack.py,
 the same stack the end-to-end tests use), plays each persona's script in order and prints the
 exchange in the README's quoting style, so the README can be refreshed after any change to the
 model, the actions or the demo scenario:
@@ -18,7 +18,7 @@ from typing import Dict, List, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stack import Stack  # noqa: E402
+from harness.stack import Stack  # noqa: E402
 
 NAMES: Dict[str, str] = {
     "u-mei": "Mei", "u-hana": "Hana", "u-li": "Li", "u-alex": "Alex", "u-omar": "Omar",

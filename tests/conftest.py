@@ -1,4 +1,4 @@
-"""Shared fixtures: real SQLite databases, the demo scenario, free ports, running servers."""
+"""Shared fixtures: real SQLite databases, the demo scenario, free ports (running servers: harness.fixtures)."""
 
 from pathlib import Path
 from typing import Iterator
@@ -6,8 +6,8 @@ from typing import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.stack import BIN, DEMO, MODEL, ROOT, Stack, free_port  # noqa: F401 (re-exported)
 from bot.db import get_engine
+from harness.stack import BIN, DEMO, MODEL, ROOT, Stack, free_port  # noqa: F401 (re-exported)
 
 
 @pytest.fixture
@@ -32,9 +32,3 @@ def demo_session(session: Session) -> Session:
     session.commit()
     return session
 
-
-@pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    running = Stack(tmp_path_factory.mktemp("servers"))
-    yield running
-    running.stop()

@@ -42,16 +42,3 @@ def test_notify_the_owner_recheck_and_correct_the_period(servers) -> None:
         assert [(n.user_id, n.delivered_at is not None) for n in notes] == [("u-mei", True)]
         actions = set(s.scalars(select(AuditEntry.action)))
         assert {"owner_notify", "notifications_read", "diagnose"} <= actions
-
-
-def test_the_dialogue_benchmark_demo_conversations_still_pass(servers) -> None:
-    """bench.dialogue's scripted demo conversations, each under a sender id of its own."""
-    from dataclasses import replace
-
-    from bench.dialogue import CONVERSATIONS, run_conversation
-
-    for conversation in CONVERSATIONS:
-        mine = replace(conversation, sender=f"{conversation.sender}:bench")
-        result = run_conversation(mine, servers.say)
-        failing = [(t.text, t.problems, t.reply[:300]) for t in result.turns if t.problems]
-        assert not failing, (conversation.name, failing)

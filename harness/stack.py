@@ -1,4 +1,4 @@
-"""Start the real stack (action server + Rasa server) on free ports, for tests and benchmarks.
+"""Start the real stack (action server + Rasa server) on free ports, for tests, benchmarks and scripts.
 
 One implementation for both, so the benchmarks measure exactly what the end-to-end tests
 exercise. The Rasa server is started with ``--enable-api`` so benchmarks can time NLU parsing

@@ -82,9 +82,8 @@ def test_heldout_set_is_mostly_new_wording(name: str) -> None:
     The benchmark also scores the novel part on its own; this guards against a held-out
     file being copied into data/ (which would make the held-out numbers meaningless).
     """
-    root = Path(__file__).resolve().parent.parent
-    heldout = [e.text.lower() for e in load_examples(root / "tests" / name)]
-    training = {e.text.lower() for e in load_examples(root / "data")}
+    heldout = [e.text.lower() for e in load_examples(ROOT / "tests" / name)]
+    training = {e.text.lower() for e in load_examples(ROOT / "data")}
     assert len(heldout) >= 150
     shared = [text for text in heldout if text in training]
     assert len(shared) / len(heldout) < 0.3

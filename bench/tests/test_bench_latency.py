@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bench import latency
-from bench.latency import CLOSEBOT, STOCK, TurnRecord, aggregate, check_reply, search_capacity
-from bot.access import user_id_of
+from bench.latency.capacity import search_capacity
+from bench.latency.comparison import ratios, target_checks
+from bench.latency.conversations import CLOSEBOT, STOCK, check_reply
+from bench.latency.layers import layer_costs
+from bench.latency.load import Plan, TurnRecord, run_load
+from bench.latency.profiles import PRODUCTION_ENDPOINTS, endpoints_without_action, production_env
+from bench.latency.stats import aggregate
+from bot.people.access import user_id_of
 
 DIAGNOSIS = [
     {"text": "C100 can't close the general ledger for 2026-11: 8 root causes found."},
@@ -98,10 +103,10 @@ def test_ratios_and_targets() -> None:
             "rss_load_peak_mb": {"rasa": 950}, "ready_seconds": 5, "capacity": {"users": 150}}
     stock = {"levels": {"1": level(100, 20), "32": level(1800, 20)}, "rss_rest_mb": {"rasa": 1400},
              "rss_load_peak_mb": {"rasa": 1400}, "ready_seconds": 27, "capacity": {"users": 100}}
-    r = latency.ratios(ours, stock)
+    r = ratios(ours, stock)
     assert r["levels"]["32"]["p95"] == 0.33 and r["levels"]["1"]["msgs_per_s"] == 1.5
     assert r["capacity_users"] == 1.5 and r["ready_seconds"] == 0.19
-    checks = {c["target"]: c["ok"] for c in latency.target_checks(ours)}
+    checks = {c["target"]: c["ok"] for c in target_checks(ours)}
     assert checks == {"p95 1 user(s) <= 150 ms": True, "p95 32 user(s) <= 500 ms": False, "zero errors": True,
                       "Rasa RSS <= 1500 MB": True}
 
@@ -109,7 +114,7 @@ def test_ratios_and_targets() -> None:
 def test_production_env_defaults_yield_to_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("CLOSEBOT_REDIS_PORT", "6380")
     monkeypatch.delenv("CLOSEBOT_PG_HOST", raising=False)
-    env = latency.production_env({"CLOSEBOT_TRACKER_DB": "x"})
+    env = production_env({"CLOSEBOT_TRACKER_DB": "x"})
     assert env["CLOSEBOT_REDIS_PORT"] == "6380" and env["CLOSEBOT_PG_HOST"] == "127.0.0.1"
     assert env["CLOSEBOT_PG_PASSWORD"] == "" and env["CLOSEBOT_TRACKER_DB"] == "x"
     assert int(env["SANIC_WORKERS"]) >= 1
@@ -119,26 +124,26 @@ def test_production_endpoints_expand_with_the_defaults(monkeypatch, tmp_path: Pa
     """What Rasa reads: every ${VAR} is set by production.env; the stack's own action URL replaces ours."""
     from rasa.core.utils import read_endpoints_from_path
 
-    for key, value in latency.production_env().items():
+    for key, value in production_env().items():
         monkeypatch.setenv(key, value)
-    endpoints = read_endpoints_from_path(str(latency.PRODUCTION_ENDPOINTS))
+    endpoints = read_endpoints_from_path(str(PRODUCTION_ENDPOINTS))
     assert endpoints.action.url == os.environ["CLOSEBOT_ACTION_URL"]
     assert endpoints.tracker_store.type == "SQL" and endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.lock_store.type == "redis" and endpoints.event_broker.type == "pika"
-    stripped = yaml.safe_load(latency.endpoints_without_action())
+    stripped = yaml.safe_load(endpoints_without_action())
     assert set(stripped) == {"tracker_store", "lock_store", "event_broker"}
 
 
 @pytest.mark.slow
 def test_one_user_one_conversation_against_the_real_stack(tmp_path: Path) -> None:
-    from bench.stack import Stack
+    from harness.stack import Stack
 
     with Stack(tmp_path / "stack") as stack:
-        records, _ = latency.run_load(stack.rasa_url, CLOSEBOT, latency.Plan(users=1, conversations=1, tag="t"))
+        records, _ = run_load(stack.rasa_url, CLOSEBOT, Plan(users=1, conversations=1, tag="t"))
         result = aggregate(records)
         assert result["errors"] == 0, [r.error for r in records if r.error]
         assert result["turns"] == len(CLOSEBOT.turns)
-        layers = latency.layer_costs(stack, CLOSEBOT, samples=2)
+        layers = layer_costs(stack, CLOSEBOT, samples=2)
     assert layers["predicted_action"] == "action_next_blocker"
     assert {"nlu_parse", "policy_predict", "action_server:action_diagnose_close",
             "db:diagnose_close (+ render, audit)"} <= set(layers)

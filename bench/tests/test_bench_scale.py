@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bench import scale
-from bot.db import get_engine
 from bot.scenario.parse import parse_file
+from bot.store.db import get_engine
 
 TINY = 200
 

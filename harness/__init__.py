@@ -1,0 +1,1 @@
+"""The real action server and Rasa server on free ports, for the end-to-end tests, benchmarks and scripts."""
