@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import requests
 
@@ -19,6 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "bot" / "scenarios" / "demo.yml"
 MODEL = ROOT / "models" / "closebot.tar.gz"
 BIN = Path(sys.executable).parent
+
+
+def reply_text(messages: Any) -> str:
+    """All texts of a REST channel answer, one per line (images and buttons ignored)."""
+    if not isinstance(messages, list):
+        return ""
+    return "\n".join(str(m.get("text", "")) for m in messages if isinstance(m, dict))
 
 
 def free_port() -> int:

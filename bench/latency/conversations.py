@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
+from harness.stack import reply_text
+
 Check = Callable[[str, Dict[str, str]], Optional[str]]
 
 
@@ -87,13 +89,6 @@ STOCK = Script("stock", (
     Turn("affirm", "yes", contains("Great, carry on!")),
     Turn("goodbye", "bye", contains("Bye")),
 ), ("bench",))
-
-
-def reply_text(messages: Any) -> str:
-    """All texts of a REST channel answer, one per line (images and buttons ignored)."""
-    if not isinstance(messages, list):
-        return ""
-    return "\n".join(str(m.get("text", "")) for m in messages if isinstance(m, dict))
 
 
 def check_reply(turn: Turn, messages: Any, state: Dict[str, str]) -> Optional[str]:

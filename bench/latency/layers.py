@@ -12,8 +12,8 @@ from typing import Any, Callable, Dict, List, Optional
 import requests
 
 from bench.common import summary_ms
-from bench.latency.conversations import Script, check_reply, reply_text
-from harness.stack import Stack
+from bench.latency.conversations import Script, check_reply
+from harness.stack import Stack, reply_text
 
 
 def _timed(fn: Callable[[], Any], samples: int) -> List[float]:

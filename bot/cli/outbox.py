@@ -34,14 +34,14 @@ def _settings() -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def outbox_status(as_json: bool) -> None:
     """Counts per state, the oldest wait, the next attempt and why rows failed."""
-    from bot.core.clock import now as utcnow
+    from bot.core import clock
     from bot.outbox import report
     from bot.outbox.config import remote_system
     from bot.store.db import session_scope
 
     settings = _settings()
     with session_scope() as session:
-        data = report.status(session, remote_system(settings), utcnow())
+        data = report.status(session, remote_system(settings), clock.now())
     click.echo(json.dumps(data, indent=2) if as_json else report.render(data))
 
 
@@ -50,7 +50,7 @@ def outbox_status(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def outbox_flush(retry_failed: bool, as_json: bool) -> None:
     """Deliver everything pending now, ignoring backoff; exit 1 if anything is left undelivered."""
-    from bot.core.clock import now as utcnow
+    from bot.core import clock
     from bot.outbox import report, store
     from bot.outbox.config import remote_system
     from bot.outbox.worker import configured_worker
@@ -67,11 +67,11 @@ def outbox_flush(retry_failed: bool, as_json: bool) -> None:
         sys.exit(2)
     if retry_failed:
         with session_scope() as session:
-            requeued = store.requeue_failed(session, utcnow(), system)
+            requeued = store.requeue_failed(session, clock.now(), system)
     if worker is not None:
         outcomes = dict(worker.run_pass(ignore_backoff=True).outcomes)
     with session_scope() as session:
-        data = report.status(session, system, utcnow())
+        data = report.status(session, system, clock.now())
     left = data["counts"][store.PENDING] + data["counts"][store.FAILED]
     if as_json:
         click.echo(json.dumps({"requeued": requeued, "outcomes": outcomes, "undelivered": left,

@@ -9,6 +9,8 @@ stay small.
 from datetime import datetime, timezone
 from typing import Any, Dict, Iterable, List
 
+from bot.core.text import shorten
+
 MAX_MESSAGES = 30
 MAX_MESSAGE_CHARS = 400
 MAX_TOTAL_CHARS = 6000
@@ -29,8 +31,7 @@ def build_transcript(
         text = (event.get("text") or "").strip()
         if who is None or not text:
             continue
-        if len(text) > max_message_chars:
-            text = text[: max_message_chars - 1] + "…"
+        text = shorten(text, max_message_chars)
         messages.append({"at": _iso(event.get("timestamp")), "who": who, "text": text})
     kept: List[Dict[str, str]] = []
     total = 0

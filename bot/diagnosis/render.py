@@ -3,17 +3,12 @@
 import textwrap
 from typing import List
 
+from bot.core.text import one_line
 from bot.diagnosis.result import Diagnosis
 from bot.diagnosis.status import age_text, unknown_text
 
 WIDTH = 100
 SUMMARY_WIDTH = 48  # the table shows the start of each summary; the details show all of it
-
-
-def _short(text: str, width: int) -> str:
-    """One line of at most ``width`` characters, with an ellipsis when cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def headline(d: Diagnosis) -> str:
@@ -73,8 +68,8 @@ def render_table(d: Diagnosis) -> str:
             b.severity,
             b.kind,
             b.module,
-            _short(", ".join(b.refs) or "-", 24),
-            _short(b.summary, SUMMARY_WIDTH),
+            one_line(", ".join(b.refs) or "-", 24),
+            one_line(b.summary, SUMMARY_WIDTH),
             b.owner_role,
             ", ".join(f"#{c}" for c in b.caused_by) or "root cause",
         )

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Protocol
 
-from bot.core.clock import now as utcnow
+from bot.core import clock
 
 OPERATIONAL = "operational"
 
@@ -106,7 +106,7 @@ class StatusReading:
         ]
         return cls(
             source=data["source"], page=data["page"], available=bool(data["available"]),
-            checked_at=_dt(data["checked_at"]) or utcnow(), components=components,
+            checked_at=_dt(data["checked_at"]) or clock.now(), components=components,
             read_at=_dt(data.get("read_at")), reason=data.get("reason"), error=data.get("error"),
             page_status=data.get("page_status"),
         )
@@ -129,7 +129,7 @@ def read_status(source: Optional[StatusSource], name: str = "statuspage") -> Opt
     try:
         return source.read()
     except Exception as exc:  # noqa: BLE001 - any failure means "status unknown", never a crash
-        return StatusReading(source=name, page="", available=False, checked_at=utcnow(),
+        return StatusReading(source=name, page="", available=False, checked_at=clock.now(),
                              reason="could not be read", error=f"{type(exc).__name__}: {exc}"[:300])
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bot.core.clock import now as utcnow
+from bot.core import clock
 from bot.core.vocabulary import MODULES
 from bot.diagnosis.status import (
     ComponentReading,
@@ -239,7 +239,7 @@ class StatusPageClient:
 
     def __init__(self, settings: StatusPageSettings,
                  clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = clock.now) -> None:
         if not settings.url:
             raise ConfigError("status_page.url: not set (CLOSEBOT_STATUSPAGE_URL or closebot.yml)")
         self.url = summary_url(settings.url)
@@ -376,7 +376,7 @@ class UnavailableSource:
     page: str = ""
 
     def read(self) -> StatusReading:
-        return StatusReading(source=SYSTEM, page=self.page, available=False, checked_at=utcnow(),
+        return StatusReading(source=SYSTEM, page=self.page, available=False, checked_at=clock.now(),
                              reason=self.reason, error=self.error)
 
 

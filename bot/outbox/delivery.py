@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session
 
-from bot.core.clock import now as utcnow
+from bot.core.clock import now
 from bot.integrations.http import RemoteError
 from bot.integrations.settings import OutboxSettings
 from bot.integrations.ticketing.base import RemoteRef, RemoteTicketRequest, TicketBackend
@@ -76,7 +76,7 @@ class Deliverer:
     """Delivers rows of one system with one backend, under one worker id."""
 
     def __init__(self, backend: TicketBackend, sessions: SessionFactory, settings: OutboxSettings,
-                 owner: Optional[str] = None, clock: Clock = utcnow) -> None:
+                 owner: Optional[str] = None, clock: Clock = now) -> None:
         self.backend = backend
         self.sessions = sessions
         self.settings = settings

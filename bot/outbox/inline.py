@@ -15,7 +15,7 @@ from typing import Optional
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.clock import now as utcnow
+from bot.core import clock
 from bot.integrations.settings import Settings, current_settings
 from bot.outbox import store
 from bot.outbox.config import remote_system
@@ -89,6 +89,6 @@ def _mark_notice_read(session: Session, correlation_id: str) -> None:
         update(Notification)
         .where(Notification.idempotency_key == link_notice_key(correlation_id),
                Notification.delivered_at.is_(None))
-        .values(delivered_at=utcnow())
+        .values(delivered_at=clock.now())
         .execution_options(synchronize_session=False)
     )

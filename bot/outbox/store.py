@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Set
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.core.clock import now as utcnow
+from bot.core import clock
 from bot.diagnosis.result import Diagnosis
 from bot.integrations.ticketing.base import RemoteTicketRequest
 from bot.outbox.config import remote_system
@@ -56,7 +56,7 @@ def on_created(session: Session, ticket: Ticket, system: Optional[str] = None) -
         ticket_id=ticket.id, system=system, operation=CREATE,
         payload=asdict(create_request(session, ticket, correlation_id)),
         correlation_id=correlation_id, idempotency_key=f"{system}:{ticket.id}:create",
-        state=PENDING, attempts=0, next_attempt_at=utcnow(),
+        state=PENDING, attempts=0, next_attempt_at=clock.now(),
     )
     session.add(row)
     session.flush()
@@ -82,7 +82,7 @@ def on_changed(session: Session, ticket: Ticket, operation: str, payload: Dict[s
         ticket_id=ticket.id, system=system, operation=operation, payload=payload,
         correlation_id=create.correlation_id,
         idempotency_key=f"{create.correlation_id}:{operation}:{uuid.uuid4().hex[:16]}",
-        state=PENDING, attempts=0, next_attempt_at=utcnow(),
+        state=PENDING, attempts=0, next_attempt_at=clock.now(),
     )
     session.add(row)
     return row

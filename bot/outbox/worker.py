@@ -13,7 +13,7 @@ from typing import Optional, Set
 
 from sqlalchemy.orm import sessionmaker
 
-from bot.core.clock import now as utcnow
+from bot.core.clock import now
 from bot.integrations.settings import ConfigError, OutboxSettings, Settings, current_settings
 from bot.integrations.ticketing.base import TicketBackend
 from bot.outbox import store
@@ -50,7 +50,7 @@ class Worker:
     """Delivers the due rows of one backend's system."""
 
     def __init__(self, backend: TicketBackend, sessions: SessionFactory, settings: OutboxSettings,
-                 owner: Optional[str] = None, clock: Clock = utcnow) -> None:
+                 owner: Optional[str] = None, clock: Clock = now) -> None:
         self.deliverer = Deliverer(backend, sessions, settings, owner, clock)
         self.sessions = sessions
         self.settings = settings

@@ -65,12 +65,6 @@ def comment_tag_text(key: str) -> str:
     return f"closebot ref {hashlib.sha256(key.encode('utf-8')).hexdigest()[:12]}"
 
 
-def one_line(text: str, limit: int) -> str:
-    """Whitespace collapsed to single spaces and cut to ``limit`` characters (with an ellipsis)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
-
-
 def provenance(request: RemoteTicketRequest) -> str:
     """The line that ties the remote ticket to ours: local number, company, period, requester."""
     parts = [f"company {request.company}"]

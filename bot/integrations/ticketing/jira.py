@@ -16,6 +16,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import HTTPBasicAuth
 
+from bot.core.text import one_line
 from bot.core.vocabulary import TICKET_STATUSES
 from bot.integrations.http import RemoteError, build_session, call, json_body, safe_url
 from bot.integrations.settings import JiraSettings
@@ -30,7 +31,6 @@ from bot.integrations.ticketing.common import (
     correlation_token,
     credentials,
     merged,
-    one_line,
     provenance,
     require_keys,
 )

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from bot.core.text import one_line
 from bot.core.vocabulary import TICKET_STATUSES
 from bot.integrations.http import RemoteError, build_session, call, json_body, safe_url
 from bot.integrations.settings import ConfigError, ServiceNowSettings
@@ -27,7 +28,6 @@ from bot.integrations.ticketing.common import (
     config_problem,
     correlation_token,
     merged,
-    one_line,
     provenance,
     require_keys,
 )
