@@ -11,7 +11,7 @@ from bot.core import clock
 from bot.store.models import Company
 from bot.tickets import service as tickets
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MOMENT = datetime(2026, 12, 2, 14, 0, tzinfo=timezone.utc)
 
 

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.store.db import get_engine
 from bot.store.models import OutboxEntry, Ticket, TicketLink
+from harness.stack import reply_text as texts
 from tests.conftest import Stack
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import write_config
-from tests.test_e2e_rest import texts
 
 pytestmark = pytest.mark.slow
 

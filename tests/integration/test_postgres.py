@@ -1,10 +1,7 @@
 """The same store and diagnosis on the production database: a real PostgreSQL server."""
 
-import uuid
-from typing import Iterator
-
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.diagnosis.engine import diagnose
@@ -14,22 +11,6 @@ from bot.tickets.service import create_ticket
 from tests.conftest import DEMO
 
 pytestmark = pytest.mark.postgres
-ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, uniquely named database, dropped afterwards."""
-    name = f"closebot_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    get_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _diagnosis_json(url: str) -> dict:

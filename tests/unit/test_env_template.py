@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NAME = re.compile(r"\b((?:CLOSEBOT|SERVICENOW|JIRA)_[A-Z0-9_]+)\b")
 SOURCES = ["bot", "actions", "rasa_components", "scripts", "bench", "harness"]
 

@@ -20,9 +20,9 @@ from bot.store.models import (
     User,
 )
 from tests.conftest import DEMO
-from tests.test_scenario_parse import BASE
+from tests.unit.test_scenario_parse import BASE
 
-HERE = Path(__file__).resolve().parent / "scenarios"
+HERE = Path(__file__).resolve().parents[1] / "scenarios"
 
 DEMO_COUNTS = {
     "companies": 2,

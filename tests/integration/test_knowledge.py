@@ -11,7 +11,7 @@ from bot.conversation.knowledge import OVERVIEW_TOPICS, TOPICS, prevent_recurren
 from bot.diagnosis.kinds import KINDS, kind_words
 from bot.diagnosis.result import Diagnosis
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "knowledge"
 
 

@@ -8,12 +8,9 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.store.db import get_engine
 from bot.store.models import AuditEntry, Ticket
+from harness.stack import reply_text as texts
 
 pytestmark = pytest.mark.slow
-
-
-def texts(messages: list) -> str:
-    return "\n".join(m.get("text", "") for m in messages)
 
 
 def test_blocked_close_to_ticket(servers) -> None:

@@ -15,7 +15,7 @@ from typing import List
 import pytest
 import tomli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOT = ROOT / "bot"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 

@@ -14,13 +14,12 @@ from bot.tickets import service as tickets
 from tests.conftest import DEMO
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import backend, open_ticket, outage, untagged, worker, write_config
-from tests.test_postgres import pg_url  # noqa: F401 - the fresh-database fixture
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg(pg_url, monkeypatch, tmp_path):  # noqa: F811 - pytest injects the imported fixture
+def pg(pg_url, monkeypatch, tmp_path):
     monkeypatch.setenv("CLOSEBOT_TICKET_BACKEND", "servicenow")
     monkeypatch.setenv("CLOSEBOT_CONFIG", str(write_config(tmp_path / "closebot.yml")))
     factory = sessionmaker(bind=get_engine(pg_url), future=True, expire_on_commit=False)

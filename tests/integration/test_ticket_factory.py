@@ -94,7 +94,7 @@ def test_the_environment_selects_jira(tmp_path: Path, monkeypatch: pytest.Monkey
 ])
 def test_the_example_file_configures_each_backend(backend: str, env: dict, kind: type) -> None:
     """closebot.example.yml is what people copy: its tickets section must build both backends."""
-    settings = load_settings(Path(__file__).resolve().parent.parent / "closebot.example.yml")
+    settings = load_settings(Path(__file__).resolve().parents[2] / "closebot.example.yml")
     assert settings.tickets.backend == "local"  # the sample changes nothing until asked
     settings.tickets.backend = backend
     assert isinstance(backend_from_settings(settings, env), kind)

@@ -12,7 +12,7 @@ from bot.core.errors import ScenarioError
 from bot.scenario.parse import parse_document, parse_file
 from tests.conftest import DEMO
 
-HERE = Path(__file__).resolve().parent / "scenarios"
+HERE = Path(__file__).resolve().parents[1] / "scenarios"
 
 BASE = {
     "version": 1,

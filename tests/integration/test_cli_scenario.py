@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.conftest import BIN, DEMO
 
-HERE = Path(__file__).resolve().parent / "scenarios"
+HERE = Path(__file__).resolve().parents[1] / "scenarios"
 BAD = HERE / "bad_status.yml"
 
 

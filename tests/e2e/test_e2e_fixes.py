@@ -6,7 +6,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.store.db import get_engine
 from bot.store.models import AuditEntry, Notification
-from tests.test_e2e_rest import texts
+from harness.stack import reply_text as texts
 
 pytestmark = pytest.mark.slow
 
