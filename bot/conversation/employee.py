@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.conversation import helpdesk
 from bot.conversation.render import diagnosis_buttons, local_time, render_blocker, render_diagnosis
 from bot.conversation.reply import (
     MY_TICKETS,
@@ -407,9 +408,7 @@ def ticket_status(session: Session, user: User, number: Optional[str]) -> Reply:
 def my_tickets(session: Session, user: User) -> Reply:
     if user.role in HELPDESK_ROLES:
         # For the helpdesk, "my tickets" are the ones they work on, not ones they raised.
-        from bot.conversation.helpdesk import queue
-
-        return queue(session, user.id, "mine")
+        return helpdesk.queue(session, user.id, "mine")
     rows = tickets.list_tickets(session, requester_id=user.id, limit=10)
     audit.record(session, user.id, "tickets_list", user.company_id, {"count": len(rows)})
     if not rows:

@@ -1,1 +1,5 @@
-"""Why a module of a company cannot close for a period: blockers, root causes first."""
+"""Why a module of a company cannot close for a period: the engine, the close path, severity,
+the result's shape, and ``kinds/``, one module per blocker kind.
+
+May import ``bot.core``, ``bot.nlp``, ``bot.store`` and ``bot.people``.
+"""

@@ -7,4 +7,7 @@ rows under a lease and sends them (``delivery``), retrying with backoff while th
 down. A create first looks the ticket up by its correlation id, so a worker that crashed
 between the remote's answer and our commit never makes a second remote ticket. Nothing here
 runs when the local backend is configured.
+
+May import ``bot.core``, ``bot.nlp``, ``bot.store``, ``bot.people``, ``bot.diagnosis`` and
+``bot.integrations``; the ticket service (above it) writes its rows.
 """

@@ -1,4 +1,7 @@
-"""The scenario (ERP snapshot) file: parse and check it, and load it into the store."""
+"""The scenario (ERP snapshot) file: parse and check it, and load it into the store.
+
+May import every package below ``bot.tickets`` in the README's Layout, and ``bot.tickets``.
+"""
 
 from bot.scenario.data import ScenarioData
 from bot.scenario.load import load_data, load_file, load_scenario
