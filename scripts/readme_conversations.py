@@ -8,7 +8,9 @@ model, the actions or the demo scenario:
 
     .venv/bin/python scripts/readme_conversations.py > /tmp/conversations.md
 
-Relative times in the replies ("1 d 0 h left") depend on when it runs.
+The servers run on a frozen clock (``CLOSEBOT_FROZEN_NOW``, the moment the README's
+conversations are set at), so relative times such as "20 h left" read the same on any day and
+a replay that differs from the README means the behaviour changed.
 """
 
 import sys
@@ -18,7 +20,11 @@ from typing import Dict, List, Sequence, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bot.core.clock import FROZEN_NOW_VARIABLE  # noqa: E402
 from harness.stack import Stack  # noqa: E402
+
+#: When the README's conversations happen: the afternoon before C100's close deadline.
+README_MOMENT = "2026-12-02T13:30:00Z"
 
 NAMES: Dict[str, str] = {
     "u-mei": "Mei", "u-hana": "Hana", "u-li": "Li", "u-alex": "Alex", "u-omar": "Omar",
@@ -81,7 +87,7 @@ def play(stack: Stack, turns: Sequence[Tuple[str, str]]) -> List[str]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="closebot-readme-") as workdir, \
-            Stack(Path(workdir)) as stack:
+            Stack(Path(workdir), env={FROZEN_NOW_VARIABLE: README_MOMENT}) as stack:
         for title, turns in SCRIPTS:
             print(f"### {title}\n")
             print("\n".join(play(stack, turns)))
