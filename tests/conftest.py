@@ -6,7 +6,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db import get_engine
+from bot.store.db import get_engine
 from harness.stack import BIN, DEMO, MODEL, ROOT, Stack, free_port  # noqa: F401 (re-exported)
 
 

@@ -8,7 +8,7 @@ goes through the same harness in the same run, and Closebot's figures are report
 to it, which stay meaningful on a busy machine where absolute milliseconds do not.
 
 Each simulated conversation has its own sender id, ``<demo user>:<run>-<user>-<conversation>``
-(``bot.access.user_id_of`` maps it back to the demo user), so parallel conversations get their
+(``bot.people.access.user_id_of`` maps it back to the demo user), so parallel conversations get their
 own tracker and lock, as real users would, instead of serialising on one.
 
 Modules, each importing only those above it:

@@ -31,7 +31,7 @@ def layer_costs(stack: Stack, script: Script, samples: int, db_url: Optional[str
 
     NLU (``/model/parse``), policy prediction (``/conversations/<id>/predict`` on a tracker whose
     last event is a fresh user message, right after the diagnosis), the action server's
-    ``/webhook`` with the body Rasa sends, and the database work of ``bot.assistant`` in-process.
+    ``/webhook`` with the body Rasa sends, and the database work of ``bot.conversation`` in-process.
     Each HTTP figure includes a localhost round trip and JSON (de)serialisation.
     """
     http = requests.Session()

@@ -100,6 +100,17 @@ def _ticket_for(session: Session, user: User, number: Optional[str], action: str
     return ticket
 
 
+def _queue_ticket(session: Session, user: User, number: Optional[str], what: str, refused: str,
+                  action: str) -> Union[Ticket, Reply]:
+    """The ticket a queue command (assign, status, resolve) names, once the user is known to work
+    the queue; else the refusal (audited as ``<refused>_refused``) or what is missing."""
+    try:
+        require_helpdesk(user, what)
+    except PermissionDenied as exc:
+        return _refuse(session, user, None, refused, exc)
+    return _ticket_for(session, user, number, action)
+
+
 def _refuse(session: Session, user: User, ticket: Optional[Ticket], action: str, exc: PermissionDenied) -> Reply:
     audit.record(session, user.id, f"{action}_refused", ticket.company_id if ticket else user.company_id,
                  {"number": ticket.number if ticket else None, "role": user.role})
@@ -187,11 +198,7 @@ def assign(
     message: Optional[str] = None,
 ) -> Reply:
     """Assign to the named person (id, name or email), or to the asking user by default."""
-    try:
-        require_helpdesk(user, "assign")
-    except PermissionDenied as exc:
-        return _refuse(session, user, None, "assign", exc)
-    found = _ticket_for(session, user, number, "assign")
+    found = _queue_ticket(session, user, number, "assign", "assign", "assign")
     if isinstance(found, Reply):
         return found
     who = person_text or assignee_from_text(message) or "me"
@@ -216,11 +223,7 @@ def assign(
 
 @known_user
 def set_status(session: Session, user: User, number: Optional[str], message: Optional[str]) -> Reply:
-    try:
-        require_helpdesk(user, "change the status of")
-    except PermissionDenied as exc:
-        return _refuse(session, user, None, "status", exc)
-    found = _ticket_for(session, user, number, "update")
+    found = _queue_ticket(session, user, number, "change the status of", "status", "update")
     if isinstance(found, Reply):
         return found
     status = status_from_text(message)
@@ -252,11 +255,7 @@ def comment(session: Session, user: User, number: Optional[str], body: Optional[
 
 @known_user
 def resolve(session: Session, user: User, number: Optional[str], note: Optional[str]) -> Reply:
-    try:
-        require_helpdesk(user, "resolve")
-    except PermissionDenied as exc:
-        return _refuse(session, user, None, "resolve", exc)
-    found = _ticket_for(session, user, number, "resolve")
+    found = _queue_ticket(session, user, number, "resolve", "resolve", "resolve")
     if isinstance(found, Reply):
         return found
     if not note:

@@ -303,7 +303,7 @@ def _chinese_period_patterns() -> List[Dict[str, Any]]:
 
 
 #: "the other company": a company named relative to the one just diagnosed (resolved by
-#: bot.assistant against the companies the user may see).
+#: bot.conversation.employee against the companies the user may see).
 OTHER_COMPANY_PHRASES: Tuple[str, ...] = (
     "other company", "the other company", "another company", "the other entity",
     "other entity", "另一家公司", "另一个公司", "别的公司", "另外那家公司",

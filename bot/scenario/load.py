@@ -1,7 +1,7 @@
 """Replace the ERP snapshot, users and tickets in the store with a scenario (all or nothing).
 
 The scenario is checked completely before anything is written; the caller owns the
-transaction (``bot.db.session_scope`` commits, or rolls back on any error), so a failed
+transaction (``bot.store.db.session_scope`` commits, or rolls back on any error), so a failed
 load leaves the database as it was.
 """
 

@@ -206,7 +206,7 @@ class Escalation(Base):
     escalated_at = Column(UTCDateTime, default=clock.now)
     note = Column(Text, nullable=True)
     diagnosis = Column(JSON, nullable=True)
-    # [{"at": ISO time, "who": "user"|"bot", "text": str}, ...], bounded (bot.transcript).
+    # [{"at": ISO time, "who": "user"|"bot", "text": str}, ...], bounded (bot.conversation.transcript).
     transcript = Column(JSON, nullable=True)
     answer = Column(Text, nullable=True)
     answered_by = Column(String(64), nullable=True)

@@ -1,4 +1,4 @@
-"""SQLite savepoints nest in the caller's transaction (bot.db.begin_write): a rollback takes all."""
+"""SQLite savepoints nest in the caller's transaction (bot.store.db.begin_write): a rollback takes all."""
 
 from sqlalchemy import func, select
 

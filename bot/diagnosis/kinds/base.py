@@ -106,11 +106,18 @@ def listed(view: GuideView) -> int:
     return min(view.limit, len(view.records))
 
 
-def records_by_id(session: Session, model: type, company_id: str, blocker: Blocker) -> list:
-    """The company's rows of ``model`` the blocker names, in its order (missing ones skipped)."""
-    rows = session.scalars(select(model).where(model.id.in_(blocker.refs), model.company_id == company_id)).all()
-    by_ref = {r.id: r for r in rows}
-    return [by_ref[ref] for ref in blocker.refs if ref in by_ref]
+def rows_by_id(model: type) -> LoadRecords:
+    """A loader of the company's rows of ``model`` that a blocker names, in its order (missing
+    ones skipped): the records of every kind whose refs are record ids."""
+
+    def load(session: Session, company_id: str, period: str, blocker: Blocker,
+             status: Optional[StatusReading]) -> list:
+        rows = session.scalars(
+            select(model).where(model.id.in_(blocker.refs), model.company_id == company_id)).all()
+        by_ref = {r.id: r for r in rows}
+        return [by_ref[ref] for ref in blocker.refs if ref in by_ref]
+
+    return load
 
 
 def record_owners(session: Session, company_id: str, records: Sequence, fallback_role: str) -> List[Person]:
@@ -120,8 +127,9 @@ def record_owners(session: Session, company_id: str, records: Sequence, fallback
     return [(uid, known.get(uid, uid)) for uid in ids] or with_role(session, company_id, fallback_role)
 
 
-def general_ledger_closers(session: Session, company_id: str) -> List[Person]:
-    """Who may close the general ledger, else the company's accountants."""
+def general_ledger_closers(session: Session, company_id: str, blocker: Blocker, records: Sequence) -> List[Person]:
+    """Who may close the general ledger, else the company's accountants (what posts vouchers
+    and corrects the ledger)."""
     return may_close(session, company_id, "general_ledger") or with_role(session, company_id, "accountant")
 
 

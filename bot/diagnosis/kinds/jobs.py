@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Dict, List, Optional, Protocol, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.core.text import join_ids
 from bot.core.vocabulary import JOB_STATUSES, module_words
@@ -21,10 +20,8 @@ from bot.diagnosis.kinds.base import (
     helpdesk,
     listed,
     more_line,
-    records_by_id,
+    rows_by_id,
 )
-from bot.diagnosis.result import Blocker
-from bot.diagnosis.status import StatusReading
 from bot.diagnosis.wording import sentences, when
 from bot.store.models import Job
 
@@ -117,11 +114,6 @@ def jobs_fix(status: str, rows: Sequence[JobFacts]) -> str:
     return f"{ids}: start the job (or ask IT helpdesk why the scheduler has not run it)."
 
 
-def records(session: Session, company_id: str, period: str, blocker: Blocker,
-            status: Optional[StatusReading]) -> list:
-    return records_by_id(session, Job, company_id, blocker)
-
-
 def render(view: GuideView) -> Rendered:
     rows = view.records
     lines = []
@@ -143,7 +135,7 @@ JOB_FAILED = BlockerKind(
     prevention="Monitor batch jobs and alert on failure the same day, not at close time.",
     topic="prevent/emergency_plan",
     check=check,
-    records=records,
+    records=rows_by_id(Job),
     owners=helpdesk,
     render=render,
 )

@@ -6,7 +6,7 @@ entries at the source and rerunning the reconciliation.
 """
 
 from decimal import Decimal
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 from sqlalchemy import Float, and_, cast, func, select
 from sqlalchemy.orm import Session
@@ -26,7 +26,6 @@ from bot.diagnosis.kinds.base import (
 from bot.diagnosis.result import Blocker
 from bot.diagnosis.status import StatusReading
 from bot.diagnosis.wording import label, money
-from bot.people.directory import Person
 from bot.store.models import Reconciliation
 
 TOLERANCE = Decimal("0.01")
@@ -117,10 +116,6 @@ def records(session: Session, company_id: str, period: str, blocker: Blocker,
     return [by_ref[ref] for ref in blocker.refs if ref in by_ref]
 
 
-def owners(session: Session, company_id: str, blocker: Blocker, rows: Sequence) -> List[Person]:
-    return general_ledger_closers(session, company_id)
-
-
 def render(view: GuideView) -> Rendered:
     rows = view.records
     lines = []
@@ -148,6 +143,6 @@ DATA_MISMATCH = BlockerKind(
     topic="prevent/reconciliation",
     check=check,
     records=records,
-    owners=owners,
+    owners=general_ledger_closers,
     render=render,
 )

@@ -25,10 +25,9 @@ from bot.diagnosis.kinds.base import (
     listed,
     more_line,
     record_owners,
-    records_by_id,
+    rows_by_id,
 )
 from bot.diagnosis.result import Blocker
-from bot.diagnosis.status import StatusReading
 from bot.diagnosis.wording import money, sentences
 from bot.people.directory import Person, person_text
 from bot.store.models import Order, User
@@ -202,11 +201,6 @@ def orders_fix(rows: Sequence[OrderFacts]) -> str:
 # ---- the guided fix ------------------------------------------------------------------------------
 
 
-def records(session: Session, company_id: str, period: str, blocker: Blocker,
-            status: Optional[StatusReading]) -> list:
-    return records_by_id(session, Order, company_id, blocker)
-
-
 def owners(session: Session, company_id: str, blocker: Blocker, rows: Sequence) -> List[Person]:
     return record_owners(session, company_id, rows, ORDER_ERROR.owner_role)
 
@@ -234,7 +228,7 @@ ORDER_ERROR = BlockerKind(
                 "and reconcile business against finance data on a schedule."),
     topic="get_help/customer_supplier",
     check=check,
-    records=records,
+    records=rows_by_id(Order),
     owners=owners,
     render=render,
 )

@@ -23,11 +23,10 @@ from bot.diagnosis.kinds.base import (
     listed,
     more_line,
     record_owners,
-    records_by_id,
+    rows_by_id,
 )
 from bot.diagnosis.kinds.components import COMPONENT_STATES, down_components
 from bot.diagnosis.result import Blocker, Diagnosis
-from bot.diagnosis.status import StatusReading
 from bot.diagnosis.wording import money, sentences
 from bot.people.directory import Person, person_text
 from bot.store.models import Payment, User
@@ -215,11 +214,6 @@ def payments_fix(status: str, rows: Sequence[PaymentFacts]) -> str:
 # ---- the guided fix ------------------------------------------------------------------------------
 
 
-def records(session: Session, company_id: str, period: str, blocker: Blocker,
-            status: Optional[StatusReading]) -> list:
-    return records_by_id(session, Payment, company_id, blocker)
-
-
 def owners(session: Session, company_id: str, blocker: Blocker, rows: Sequence) -> List[Person]:
     return record_owners(session, company_id, rows, PAYMENT_ISSUE.owner_role)
 
@@ -284,7 +278,7 @@ PAYMENT_ISSUE = BlockerKind(
                 "and match receipts to their orders as they arrive."),
     topic="prevent/reconciliation",
     check=check,
-    records=records,
+    records=rows_by_id(Payment),
     owners=owners,
     render=render,
 )

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Iterable, List, Optional, Protocol, Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from bot.core.text import count, join_ids
 from bot.core.vocabulary import VOUCHER_STATUSES
@@ -21,13 +20,10 @@ from bot.diagnosis.kinds.base import (
     general_ledger_closers,
     listed,
     more_line,
-    records_by_id,
+    rows_by_id,
 )
-from bot.diagnosis.result import Blocker
 from bot.diagnosis.severity import highest
-from bot.diagnosis.status import StatusReading
 from bot.diagnosis.wording import money, sentences
-from bot.people.directory import Person
 from bot.store.models import Voucher
 
 VOUCHER_BLOCKING_STATUSES = tuple(s for s in VOUCHER_STATUSES if s != "posted")
@@ -98,15 +94,6 @@ def vouchers_fix(rows: Sequence[VoucherFacts]) -> str:
     return sentences(steps) + "."
 
 
-def records(session: Session, company_id: str, period: str, blocker: Blocker,
-            status: Optional[StatusReading]) -> list:
-    return records_by_id(session, Voucher, company_id, blocker)
-
-
-def owners(session: Session, company_id: str, blocker: Blocker, rows: Sequence) -> List[Person]:
-    return general_ledger_closers(session, company_id)
-
-
 def render(view: GuideView) -> Rendered:
     rows = view.records
     lines = [f"{count(len(rows), 'voucher')} not posted hold{'s' if len(rows) == 1 else ''} up the "
@@ -127,7 +114,7 @@ VOUCHER_UNPOSTED = BlockerKind(
     prevention="Audit and post vouchers weekly instead of all on the last day.",
     topic="prevent/close_procedure",
     check=check,
-    records=records,
-    owners=owners,
+    records=rows_by_id(Voucher),
+    owners=general_ledger_closers,
     render=render,
 )
