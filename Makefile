@@ -13,7 +13,7 @@ readme-conversations:  ## replay the README's sample conversations on the real s
 	.venv/bin/python scripts/readme_conversations.py
 
 lint:
-	.venv/bin/ruff check bot actions rasa_components tests bench scripts harness conftest.py
+	.venv/bin/ruff check .
 	.venv/bin/lint-imports
 
 # Benchmarks (README "Performance"): each prints tables and writes bench/results/<name>.json.

@@ -5,16 +5,10 @@ from typing import Optional
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.base import ServiceAction, in_session
+from actions.base import ServiceAction, as_speaker
 from bot.conversation import employee, knowledge
 from bot.conversation.did_you_mean import did_you_mean
 from bot.conversation.reply import Reply
-from bot.people.access import user_id_of
-
-
-def user(tracker: Tracker) -> str:
-    """The directory user of this conversation (sender ids may be ``u-mei:2``, see bot.people.access)."""
-    return user_id_of(tracker.sender_id) or ""
 
 
 def slot_text(tracker: Tracker, name: str) -> Optional[str]:
@@ -38,7 +32,7 @@ class ActionGreet(ServiceAction):
         return "action_greet"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(employee.greet, user(tracker))
+        return as_speaker(employee.greet, tracker)
 
 
 class ActionDiagnoseClose(ServiceAction):
@@ -46,8 +40,8 @@ class ActionDiagnoseClose(ServiceAction):
         return "action_diagnose_close"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(
-            employee.diagnose_close, user(tracker),
+        return as_speaker(
+            employee.diagnose_close, tracker,
             company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
             module_text=slot_text(tracker, "module"), previous_company=last_company(tracker),
         )
@@ -59,8 +53,8 @@ class ActionNextBlocker(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         index = int(tracker.get_slot("blocker_index") or 0)
-        return in_session(
-            employee.next_blocker, user(tracker), tracker.get_slot("last_diagnosis"), index
+        return as_speaker(
+            employee.next_blocker, tracker, tracker.get_slot("last_diagnosis"), index
         )
 
 
@@ -69,12 +63,12 @@ class ActionOpenTicket(ServiceAction):
         return "action_open_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(
-            employee.open_ticket, user(tracker),
+        return as_speaker(
+            employee.open_ticket, tracker,
             last=tracker.get_slot("last_diagnosis"), note=slot_text(tracker, "ticket_note"),
             idempotency_key=turn_key(tracker), company_text=slot_text(tracker, "company"),
             period_text=slot_text(tracker, "period"), module_text=slot_text(tracker, "module"),
-            index=tracker.get_slot("blocker_index"),
+            index=tracker.get_slot("blocker_index"), conversation=tracker.sender_id,
         )
 
 
@@ -83,7 +77,7 @@ class ActionRecheck(ServiceAction):
         return "action_recheck"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(employee.recheck, user(tracker), tracker.get_slot("last_diagnosis"))
+        return as_speaker(employee.recheck, tracker, tracker.get_slot("last_diagnosis"))
 
 
 class ActionNotifyOwner(ServiceAction):
@@ -91,8 +85,8 @@ class ActionNotifyOwner(ServiceAction):
         return "action_notify_owner"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(
-            employee.notify_owner, user(tracker), tracker.get_slot("last_diagnosis"),
+        return as_speaker(
+            employee.notify_owner, tracker, tracker.get_slot("last_diagnosis"),
             tracker.get_slot("blocker_index"), idempotency_key=turn_key(tracker),
         )
 
@@ -102,8 +96,8 @@ class ActionShowAllRecords(ServiceAction):
         return "action_show_all_records"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(
-            employee.show_all_records, user(tracker), tracker.get_slot("last_diagnosis"),
+        return as_speaker(
+            employee.show_all_records, tracker, tracker.get_slot("last_diagnosis"),
             tracker.get_slot("blocker_index"),
         )
 
@@ -113,8 +107,8 @@ class ActionTicketStatus(ServiceAction):
         return "action_ticket_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(
-            employee.ticket_status, user(tracker), slot_text(tracker, "ticket_number")
+        return as_speaker(
+            employee.ticket_status, tracker, slot_text(tracker, "ticket_number")
         )
 
 
@@ -123,7 +117,7 @@ class ActionMyTickets(ServiceAction):
         return "action_my_tickets"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(employee.my_tickets, user(tracker))
+        return as_speaker(employee.my_tickets, tracker)
 
 
 class ActionSystemStatus(ServiceAction):
@@ -131,7 +125,7 @@ class ActionSystemStatus(ServiceAction):
         return "action_system_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(employee.system_status, user(tracker))
+        return as_speaker(employee.system_status, tracker)
 
 
 class ActionPreventRecurrence(ServiceAction):

@@ -13,6 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.channels.identity import speaker
 from bot.conversation.reply import Reply, with_notices
 from bot.core.config import action_timeout_seconds
 from bot.store.db import session_scope
@@ -29,11 +30,17 @@ TIMEOUT_APOLOGY = (
 )
 
 
-def in_session(fn: Callable[..., Reply], sender: str, *args: Any, **kwargs: Any) -> Reply:
-    """Run ``fn(session, sender, ...)`` in one transaction, the sender's pending notifications
-    (ticket changes by others) in front of its reply: delivered at their next message."""
+def as_speaker(fn: Callable[..., Reply], tracker: Tracker, *args: Any, **kwargs: Any) -> Reply:
+    """Run ``fn(session, user_id, ...)`` in one transaction as the user who said this turn.
+
+    Who that is comes from the store (``bot.channels.identity.speaker``: what the channel
+    verified for this very message), never from a slot or a tracker event. The user's pending
+    notices that no channel pushed come in front of the reply.
+    """
+    message_id = (tracker.latest_message or {}).get("message_id")
     with session_scope() as session:
-        return with_notices(session, sender, fn(session, sender, *args, **kwargs))
+        user_id = speaker(session, tracker.sender_id, message_id) or ""
+        return with_notices(session, user_id, fn(session, user_id, *args, **kwargs))
 
 
 class ServiceAction(Action, abc.ABC):

@@ -8,8 +8,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.actions import slot_text, turn_key, user
-from actions.base import ServiceAction, in_session
+from actions.actions import slot_text, turn_key
+from actions.base import ServiceAction, as_speaker
 from bot.conversation import advisors, helpdesk
 from bot.conversation.reply import Reply
 from bot.conversation.transcript import build_transcript
@@ -37,7 +37,7 @@ class ActionHelpdeskQueue(ServiceAction):
         return "action_helpdesk_queue"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.queue, user(tracker), message_text(tracker),
+        return as_speaker(helpdesk.queue, tracker, message_text(tracker),
                           latest_entity(tracker, "company"))
 
 
@@ -46,7 +46,7 @@ class ActionAssignTicket(ServiceAction):
         return "action_assign_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.assign, user(tracker), slot_text(tracker, "ticket_number"),
+        return as_speaker(helpdesk.assign, tracker, slot_text(tracker, "ticket_number"),
                           latest_entity(tracker, "person"), message_text(tracker))
 
 
@@ -55,7 +55,7 @@ class ActionUpdateTicketStatus(ServiceAction):
         return "action_update_ticket_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.set_status, user(tracker), slot_text(tracker, "ticket_number"),
+        return as_speaker(helpdesk.set_status, tracker, slot_text(tracker, "ticket_number"),
                           message_text(tracker))
 
 
@@ -68,7 +68,7 @@ class ActionCheckTicketChange(ServiceAction):
     def call(self, tracker: Tracker) -> Reply:
         change = CHANGE_OF_INTENT.get(tracker.get_intent_of_latest_message() or "", "comment")
         typed = latest_entity(tracker, "ticket_number")
-        return in_session(helpdesk.check_change, user(tracker),
+        return as_speaker(helpdesk.check_change, tracker,
                           typed or slot_text(tracker, "ticket_number"), change, typed is None)
 
 
@@ -77,7 +77,7 @@ class ActionResolveTicket(ServiceAction):
         return "action_resolve_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.resolve, user(tracker), slot_text(tracker, "target_ticket"),
+        return as_speaker(helpdesk.resolve, tracker, slot_text(tracker, "target_ticket"),
                           slot_text(tracker, "resolution_note"))
 
 
@@ -86,7 +86,7 @@ class ActionCommentTicket(ServiceAction):
         return "action_comment_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.comment, user(tracker), slot_text(tracker, "target_ticket"),
+        return as_speaker(helpdesk.comment, tracker, slot_text(tracker, "target_ticket"),
                           slot_text(tracker, "comment_text"))
 
 
@@ -95,7 +95,7 @@ class ActionAnswerEscalation(ServiceAction):
         return "action_answer_escalation"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(advisors.answer, user(tracker), slot_text(tracker, "target_ticket"),
+        return as_speaker(advisors.answer, tracker, slot_text(tracker, "target_ticket"),
                           slot_text(tracker, "escalation_answer"))
 
 
@@ -104,12 +104,12 @@ class ActionEscalate(ServiceAction):
         return "action_escalate"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(
-            advisors.escalate, user(tracker),
+        return as_speaker(
+            advisors.escalate, tracker,
             last=tracker.get_slot("last_diagnosis"), transcript=build_transcript(tracker.events),
             idempotency_key=turn_key(tracker), number=latest_entity(tracker, "ticket_number"),
             company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
-            module_text=slot_text(tracker, "module"),
+            module_text=slot_text(tracker, "module"), conversation=tracker.sender_id,
         )
 
 
@@ -118,7 +118,7 @@ class ActionMyEscalations(ServiceAction):
         return "action_my_escalations"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(advisors.my_escalations, user(tracker))
+        return as_speaker(advisors.my_escalations, tracker)
 
 
 class _AskNote(ServiceAction):
@@ -127,7 +127,7 @@ class _AskNote(ServiceAction):
     change = "comment"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(helpdesk.ask_note, user(tracker), slot_text(tracker, "target_ticket"),
+        return as_speaker(helpdesk.ask_note, tracker, slot_text(tracker, "target_ticket"),
                           self.change)
 
 
@@ -211,4 +211,4 @@ class ActionDeliverNotifications(ServiceAction):
         return "action_deliver_notifications"
 
     def call(self, tracker: Tracker) -> Reply:
-        return in_session(_nothing, user(tracker))
+        return as_speaker(_nothing, tracker)

@@ -143,7 +143,7 @@ CONVERSATIONS: Tuple[Conversation, ...] = (
     ),
     Conversation(
         "unknown user: refused", "stranger-42",
-        (Turn("why can't I close November?", Expect(all_of=("administrator",), none_of=C100_DATA)),),
+        (Turn("why can't I close November?", Expect(all_of=("not registered",), none_of=C100_DATA)),),
     ),
     Conversation(
         "helpdesk: system status", "u-hana",
@@ -245,11 +245,11 @@ def run_conversation(conv: Conversation, say: Say) -> ConversationResult:
     return result
 
 
-def reset_conversation(rasa_url: str, sender: str) -> None:
+def reset_conversation(stack: Stack, sender: str) -> None:
     """Forget an earlier conversation of the same user (the sender id is the user id)."""
     try:
-        requests.post(f"{rasa_url}/conversations/{sender}/tracker/events",
-                      json={"event": "restart"}, timeout=30).raise_for_status()
+        stack.api.post(f"{stack.rasa_url}/conversations/{sender}/tracker/events",
+                       json={"event": "restart"}, timeout=30).raise_for_status()
     except requests.RequestException as exc:
         log(f"could not reset the conversation of {sender}: {exc}")
 
@@ -261,7 +261,7 @@ def run_e2e(model: Path, conversations: Sequence[Conversation] = CONVERSATIONS) 
             log(f"stack ready in {stack.ready_seconds:.1f} s")
             results = []
             for conv in conversations:
-                reset_conversation(stack.rasa_url, conv.sender)
+                reset_conversation(stack, conv.sender)
                 results.append(run_conversation(conv, stack.say))
             return results
 

@@ -6,6 +6,7 @@ and policy prediction separately from a whole turn.
 """
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -68,13 +69,17 @@ class Stack:
         db_url: Optional[str] = None,
         env: Optional[Dict[str, str]] = None,
         endpoints_extra: str = "",
+        interface: str = "127.0.0.1",
     ):
         if not Path(model).exists():
             raise RuntimeError(f"{model} is missing: run scripts/setup.sh first (make test does)")
         workdir.mkdir(parents=True, exist_ok=True)
         self.db_url = db_url or f"sqlite:///{workdir / 'e2e.db'}"
         self.action_port, self.rasa_port = free_port(), free_port()
-        self.env = {**os.environ, "CLOSEBOT_DATABASE_URL": self.db_url, **(env or {})}
+        #: Rasa's HTTP API answers only with this token (``?token=``); ``api`` sends it.
+        self.api_token = secrets.token_urlsafe(24)
+        self.env = {**os.environ, "CLOSEBOT_DATABASE_URL": self.db_url,
+                    "CLOSEBOT_ACTION_TOKEN": secrets.token_urlsafe(24), **(env or {})}
         self.procs: List[subprocess.Popen] = []
         if load_demo:
             subprocess.run([str(BIN / "closebot"), "scenario", "load", str(DEMO)],
@@ -91,16 +96,20 @@ class Stack:
                 [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port)],
                 cwd=ROOT, env=self.env, stdout=self.logs[0].open("w"), stderr=subprocess.STDOUT,
             ))
+        credentials = ROOT / "credentials.yml"
+        if not with_actions:  # the stock assistant: Rasa's own REST channel, none of ours
+            credentials = workdir / "credentials.yml"
+            credentials.write_text("rest:\n")
         self.procs.append(subprocess.Popen(
-            [str(BIN / "rasa"), "run", "--enable-api", "--port", str(self.rasa_port),
-             "-m", str(model), "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml")],
+            [str(BIN / "rasa"), "run", "--interface", interface, "--port", str(self.rasa_port),
+             "--enable-api", "--auth-token", self.api_token,
+             "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials)],
             cwd=cwd, env=self.env, stdout=self.logs[1].open("w"), stderr=subprocess.STDOUT,
         ))
         try:
             if with_actions:
                 wait_for(f"{self.action_url}/health", 120, self.procs[0], self.logs[0])
-            wait_for(f"{self.rasa_url}/status", 240, self.rasa_proc, self.logs[1])
+            wait_for(f"{self.rasa_url}/status?token={self.api_token}", 240, self.rasa_proc, self.logs[1])
         except Exception:
             self.stop()
             raise
@@ -114,6 +123,18 @@ class Stack:
     @property
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
+
+    @property
+    def api(self) -> requests.Session:
+        """A session for Rasa's HTTP API, with its token."""
+        session = requests.Session()
+        session.params = {"token": self.api_token}
+        return session
+
+    @property
+    def action_headers(self) -> Dict[str, str]:
+        """What a direct call to the action server must carry (the Rasa server sends the same)."""
+        return {"Authorization": f"Bearer {self.env['CLOSEBOT_ACTION_TOKEN']}"}
 
     @property
     def rasa_proc(self) -> subprocess.Popen:

@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLOSEBOT_SKIP_DEMO=1 scripts/setup.sh
-.venv/bin/ruff check bot actions rasa_components tests bench scripts harness conftest.py
+.venv/bin/ruff check .
 .venv/bin/lint-imports
 .venv/bin/pytest -p no:cacheprovider "$@"

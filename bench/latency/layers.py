@@ -34,7 +34,7 @@ def layer_costs(stack: Stack, script: Script, samples: int, db_url: Optional[str
     ``/webhook`` with the body Rasa sends, and the database work of ``bot.conversation`` in-process.
     Each HTTP figure includes a localhost round trip and JSON (de)serialisation.
     """
-    http = requests.Session()
+    http = stack.api  # Rasa's HTTP API needs its token
     rasa = stack.rasa_url
     out: Dict[str, Any] = {}
     texts = [t.text for t in script.turns if "{" not in t.text]
@@ -84,7 +84,7 @@ def action_costs(stack: Stack, http: requests.Session, sender: str, samples: int
                 "version": version}
 
         def call(body: Dict[str, Any] = body, needle: str = needle) -> None:
-            response = http.post(f"{stack.action_url}/webhook", json=body)
+            response = http.post(f"{stack.action_url}/webhook", json=body, headers=stack.action_headers)
             response.raise_for_status()
             if needle not in reply_text(response.json().get("responses")):
                 raise RuntimeError(f"{body['next_action']} answered wrongly: {response.text[:300]}")

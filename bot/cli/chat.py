@@ -1,11 +1,31 @@
-"""A terminal chat over Rasa's REST channel, as one of the store's users."""
+"""A terminal chat over Rasa's REST channel, as one of the store's users.
 
+The REST channel believes the sender id it is given, so it answers only on the machine it runs
+on; the chat refuses any other server rather than send a user id across a network.
+"""
+
+import ipaddress
 import sys
 from typing import Any, Dict, List, Optional
+from urllib.parse import urlsplit
 
 import requests
 
+from bot.core.errors import ClosebotError
+
 DEFAULT_SERVER = "http://127.0.0.1:5005"
+
+
+def require_local(server: str) -> None:
+    """Refuse a server that is not on this machine (127.0.0.1, ::1, localhost)."""
+    host = urlsplit(server).hostname or ""
+    try:
+        local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        raise ClosebotError(f"the terminal chat talks only to a server on this machine (127.0.0.1), "
+                            f"not {host or server!r}: chat users elsewhere use Slack, Teams or the web chat")
 
 
 def send(server: str, sender: str, text: str, timeout: float = 30.0) -> List[Dict[str, Any]]:

@@ -195,9 +195,14 @@ def tickets_resolve(number: str, note: str, close: bool, actor: Optional[str]) -
               help="Chat as this user id (the demo employee by default).")
 @click.option("--server", default="http://127.0.0.1:5005", show_default=True)
 def chat(sender: str, server: str) -> None:
-    """Talk to the running assistant in the terminal."""
-    from bot.cli.chat import run_chat
+    """Talk to the running assistant in the terminal (a server on this machine only)."""
+    from bot.cli.chat import require_local, run_chat
 
+    try:
+        require_local(server)
+    except ClosebotError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     run_chat(sender, server)
 
 

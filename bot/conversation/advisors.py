@@ -35,6 +35,7 @@ def escalate(
     company_text: Optional[str] = None,
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
+    conversation: Optional[str] = None,
 ) -> Reply:
     """Hand the user's close (or the named ticket) to the finance advisors with the context."""
     ticket = None
@@ -64,7 +65,7 @@ def escalate(
         return Reply([str(exc)])
     outcome = escalations.escalate(
         session, actor_id=user.id, company_id=company_id, diagnosis=diagnosis, transcript=transcript,
-        ticket=ticket, idempotency_key=idempotency_key,
+        ticket=ticket, idempotency_key=idempotency_key, conversation=conversation,
     )
     t = outcome.ticket
     what = f"{t.company_id} {t.period or ''}".strip()

@@ -336,6 +336,7 @@ def open_ticket(
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
     index: Optional[float] = None,
+    conversation: Optional[str] = None,
 ) -> Reply:
     """Open (once) a ticket carrying the diagnosis; diagnose first when there is none yet.
 
@@ -358,7 +359,7 @@ def open_ticket(
     focus = roots[min(max(int(index or 0), 0), len(roots) - 1)] if roots else None
     ticket = tickets.create_ticket(
         session, requester_id=user.id, company_id=result.company, diagnosis=result, note=note,
-        idempotency_key=idempotency_key, focus=focus,
+        idempotency_key=idempotency_key, focus=focus, conversation=conversation,
     )
     remote = deliver_now(session, ticket)  # commits the ticket first when it goes to a remote system
     noun = "Incident" if ticket.category == "system_fault" else "Ticket"

@@ -10,9 +10,8 @@ from bot.store.models import Ticket, User
 CROSS_COMPANY_ROLES = ("helpdesk", "finance_advisor", "admin")
 
 ACCESS_HELP = (
-    "I don't know you yet, so I can't show any company data. "
-    "Ask your Closebot administrator to add your chat user id to the user directory "
-    "(role and company), then say hi again."
+    "You're not registered with Closebot yet, so I can't show you any company data. Ask your "
+    "company's Closebot admin or the helpdesk to add you to the user directory, then say hi again."
 )
 
 

@@ -1,5 +1,8 @@
 """Each user's inbox: notices waiting for their next message (ticket news, owners' notes).
 
+Notices a chat channel pushes as they happen (bot.channels.notices) are not shown again here;
+the next reply carries the rest: a terminal user's, and any a channel could not deliver.
+
 A change (assignment, status, comment, resolution, advisor answer) writes one row per
 recipient; the next reply the assistant builds for that user prepends the pending rows
 and marks them delivered in the same transaction. When nothing is pending this costs one
@@ -8,14 +11,14 @@ indexed query per turn and no extra action server call.
 
 from typing import List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import clock
 from bot.store import audit
 from bot.store.db import begin_write
-from bot.store.models import Notification
+from bot.store.models import NoticeDelivery, Notification
 
 #: Notifications shown in full in one reply; the rest are counted, to keep it Slack-sized.
 SHOWN_PER_REPLY = 3
@@ -44,9 +47,11 @@ def take_pending(session: Session, user_id: Optional[str]) -> List[str]:
     """The user's undelivered notifications, oldest first, now marked delivered."""
     if not user_id:
         return []
+    pushed = exists().where(NoticeDelivery.notification_id == Notification.id,
+                            NoticeDelivery.state.in_(NoticeDelivery.PUSHED))
     rows = session.scalars(
         select(Notification)
-        .where(Notification.user_id == user_id, Notification.delivered_at.is_(None))
+        .where(Notification.user_id == user_id, Notification.delivered_at.is_(None), ~pushed)
         .order_by(Notification.id)
         .limit(READ_LIMIT)
     ).all()

@@ -234,6 +234,74 @@ class Notification(Base):
     idempotency_key = Column(String(200), unique=True, nullable=True)
 
 
+class Conversation(Base):
+    """One conversation as a chat channel keys it: a Slack DM or thread, a Teams conversation, a
+    web chat session. ``key`` is the Rasa sender id (``slack:T1:D2``); ``address`` is where a
+    message to it goes (channel-specific JSON), so ticket news can follow the person there.
+    Plain strings, no foreign keys: conversations outlive scenario reloads, like the audit log.
+    """
+
+    __tablename__ = "conversations"
+
+    key = Column(String(300), primary_key=True)
+    channel = Column(String(16))
+    address = Column(JSON)
+    created_at = Column(UTCDateTime, default=clock.now)
+    last_seen_at = Column(UTCDateTime, default=clock.now)
+
+
+class InboundMessage(Base):
+    """A message a channel verified and accepted: who really said it (``user_id``: the directory
+    user, None for someone not registered), in which conversation, under which ``message_id``
+    (the id Rasa gives the turn). Actions learn the speaker here, never from the tracker; the
+    unique ``(channel, external_id)`` makes a retried delivery (Slack's ``event_id``) a no-op.
+    """
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_inbound_messages_user", "user_id", "id"),
+    )
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    message_id = Column(String(64), unique=True)
+    channel = Column(String(16))
+    external_id = Column(String(200))
+    conversation_key = Column(String(300))
+    channel_user_id = Column(String(200))
+    user_id = Column(String(64), nullable=True)
+    received_at = Column(UTCDateTime, default=clock.now)
+
+
+class TicketConversation(Base):
+    """The conversation a ticket was opened from: its news goes back there (the same thread)."""
+
+    __tablename__ = "ticket_conversations"
+
+    ticket_id = Column(ForeignKey("tickets.id"), primary_key=True)
+    conversation_key = Column(String(300))
+
+
+class NoticeDelivery(Base):
+    """A notification being pushed to a chat channel: claimed under a lease so that one replica
+    sends it; ``state`` pending (claimed or waiting to retry), sent, or failed (after the last
+    attempt it waits for the user's next message instead)."""
+
+    __tablename__ = "notice_deliveries"
+    PENDING, SENT, FAILED, LOCAL = "pending", "sent", "failed", "local"
+    #: States in which the push, not the user's next reply, delivers the notification.
+    PUSHED = (PENDING, SENT)
+
+    notification_id = Column(ForeignKey("notifications.id"), primary_key=True)
+    conversation_key = Column(String(300))
+    state = Column(String(16), default="pending")
+    attempts = Column(Integer, default=0)
+    lease_owner = Column(String(100), nullable=True)
+    lease_until = Column(UTCDateTime, nullable=True)
+    sent_at = Column(UTCDateTime, nullable=True)
+    last_error = Column(Text, nullable=True)
+
+
 class OutboxEntry(Base):
     """One change a remote ticket system must receive: written with the local change, sent later.
 
@@ -296,6 +364,8 @@ class AuditEntry(Base):
 
 
 SCENARIO_TABLES = (
+    NoticeDelivery,
+    TicketConversation,
     OutboxEntry,
     TicketLink,
     Notification,

@@ -59,6 +59,7 @@ def escalate(
     note: Optional[str] = None,
     idempotency_key: Optional[str] = None,
     group: str = ADVISOR_GROUP,
+    conversation: Optional[str] = None,
 ) -> EscalationOutcome:
     """Escalate ``ticket`` (or the actor's open ticket for the close, or a new one)."""
     period = diagnosis.period if diagnosis else None
@@ -69,6 +70,7 @@ def escalate(
         ticket = tickets.create_ticket(
             session, requester_id=actor_id, company_id=company_id, diagnosis=diagnosis, period=period,
             note=note or "escalated to a finance advisor", idempotency_key=idempotency_key,
+            conversation=conversation,
         )
         created = True
     existing = session.scalar(

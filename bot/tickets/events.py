@@ -21,7 +21,8 @@ class TicketEvent:
 
 @dataclass(frozen=True)
 class TicketCreated(TicketEvent):
-    pass
+    #: the conversation it was opened from (its news goes back there), when opened in one
+    conversation: Optional[str] = None
 
 
 @dataclass(frozen=True)

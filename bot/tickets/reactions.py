@@ -14,6 +14,7 @@ from bot.outbox import store as outbox
 from bot.people import inbox
 from bot.people.directory import name_of
 from bot.store import audit
+from bot.store.models import TicketConversation
 from bot.tickets.events import (
     CommentAdded,
     EscalationAnswered,
@@ -115,6 +116,14 @@ def tell_answered(session: Session, e: EscalationAnswered) -> None:
 # ---- the remote ticket system (nothing when tickets stay local) -------------------------------------
 
 
+# ---- where its news goes --------------------------------------------------------------------------
+
+
+def remember_conversation(session: Session, e: TicketCreated) -> None:
+    if e.conversation:
+        session.add(TicketConversation(ticket_id=e.ticket.id, conversation_key=e.conversation))
+
+
 def queue_create(session: Session, e: TicketCreated) -> None:
     outbox.on_created(session, e.ticket)  # same transaction: no ticket without its delivery
 
@@ -143,7 +152,7 @@ def queue_resolved(session: Session, e: TicketResolved) -> None:
 
 
 HANDLERS: Dict[Type[TicketEvent], Tuple[Handler, ...]] = {
-    TicketCreated: (audit_created, queue_create),
+    TicketCreated: (audit_created, remember_conversation, queue_create),
     StatusChanged: (audit_status, tell_status, queue_status),
     TicketAssigned: (audit_assigned, tell_assigned, queue_assigned),
     CommentAdded: (audit_comment, queue_comment, tell_comment),

@@ -68,12 +68,14 @@ def create_ticket(
     idempotency_key: Optional[str] = None,
     category: Optional[str] = None,
     focus: Optional[Blocker] = None,
+    conversation: Optional[str] = None,
     now: Optional[datetime] = None,
 ) -> Ticket:
     """Open a ticket with the diagnosis attached; the same idempotency key yields the same ticket.
 
     ``focus`` is the blocker the requester is asking about (e.g. an outage, making the ticket
-    an incident): it sets the category, the summary and the priority.
+    an incident): it sets the category, the summary and the priority. ``conversation`` is the
+    chat conversation it is opened from: the requester hears its news there.
 
     The key is what makes "create the same ticket twice from one conversation turn" safe:
     a retried action or a double click finds the first ticket instead of opening another.
@@ -115,7 +117,7 @@ def create_ticket(
                 if existing is not None:
                     return existing
             continue
-        publish(session, TicketCreated(ticket, requester_id))
+        publish(session, TicketCreated(ticket, requester_id, conversation=conversation))
         return ticket
     raise RuntimeError("could not allocate a ticket number")
 

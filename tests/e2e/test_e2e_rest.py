@@ -45,7 +45,7 @@ def test_blocked_close_to_ticket(servers) -> None:
 
 def test_unknown_sender_sees_no_company_data(servers) -> None:
     reply = texts(servers.say("stranger-42", "why can't I close November?"))
-    assert "administrator" in reply
+    assert "not registered" in reply and "admin or the helpdesk" in reply
     assert "C100" not in reply and "SO-1042" not in reply
 
 

@@ -35,7 +35,7 @@ def test_slow_store_times_out_with_a_message(monkeypatch) -> None:
     import time
 
     monkeypatch.setenv("CLOSEBOT_ACTION_TIMEOUT", "0.2")
-    monkeypatch.setattr(closebot_actions, "in_session", lambda *a: time.sleep(1))
+    monkeypatch.setattr(closebot_actions, "as_speaker", lambda *a: time.sleep(1))
     messages, _ = run(closebot_actions.ActionGreet(), tracker("u-mei", {}))
     assert [m["text"] for m in messages] == [TIMEOUT_APOLOGY]
 
@@ -90,7 +90,7 @@ def test_parallel_conversations_of_one_user(monkeypatch, db_url) -> None:
     messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei:2", {}))
     assert {e["name"]: e["value"] for e in events}["company"] == "C100"
     messages, _ = run(closebot_actions.ActionGreet(), tracker(":2", {}))
-    assert "don't know you" in messages[0]["text"]
+    assert "not registered" in messages[0]["text"]
 
 
 def test_fix_actions_act_on_the_blocker_in_view(monkeypatch, db_url) -> None:

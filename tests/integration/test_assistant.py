@@ -15,7 +15,7 @@ def test_unknown_sender_is_told_how_to_get_access(demo_session) -> None:
     for reply in (employee.diagnose_close(demo_session, "nobody"),
                   employee.my_tickets(demo_session, "nobody"),
                   employee.system_status(demo_session, "nobody")):
-        assert "administrator" in all_text(reply)
+        assert "admin or the helpdesk" in all_text(reply)
         assert "C100" not in all_text(reply) and not reply.slots
 
 

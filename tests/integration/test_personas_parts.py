@@ -71,18 +71,20 @@ def test_transcript_keeps_the_latest_messages_within_caps() -> None:
     assert out[-2]["at"].startswith("2025-11-28T")
 
 
-OLD_TABLES = [t for t in Base.metadata.sorted_tables
-              if t.name not in ("ticket_resolutions", "escalations", "notifications")]
+#: Tables added since the first schema: the persona tables, then the chat channels' tables.
+NEW_TABLES = {"ticket_resolutions", "escalations", "notifications", "notice_deliveries", "conversations",
+              "inbound_messages", "ticket_conversations"}
+OLD_TABLES = [t for t in Base.metadata.sorted_tables if t.name not in NEW_TABLES]
 
 
 def _old_schema_gains_new_tables(url: str) -> None:
-    """A database made before the persona tables existed gains them on first use."""
+    """A database made before the persona and channel tables existed gains them on first use."""
     old = create_engine(url, future=True)
     Base.metadata.create_all(old, tables=OLD_TABLES)
     assert "notifications" not in inspect(old).get_table_names()
     old.dispose()
     engine = get_engine(url)
-    assert {"ticket_resolutions", "escalations", "notifications"} <= set(inspect(engine).get_table_names())
+    assert set(inspect(engine).get_table_names()) >= NEW_TABLES
     with sessionmaker(bind=engine, future=True)() as s:
         s.add(Notification(user_id="u-mei", body="hello"))
         s.commit()

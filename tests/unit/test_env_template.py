@@ -4,8 +4,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NAME = re.compile(r"\b((?:CLOSEBOT|SERVICENOW|JIRA)_[A-Z0-9_]+)\b")
-SOURCES = ["bot", "actions", "rasa_components", "scripts", "bench", "harness"]
+NAME = re.compile(r"\b((?:CLOSEBOT|SERVICENOW|JIRA|SLACK|TEAMS)_[A-Z0-9_]+)\b")
+SOURCES = ["bot", "actions", "channels", "rasa_components", "rasa_sdk_plugins", "scripts", "bench", "harness"]
 
 
 def _code() -> list:
