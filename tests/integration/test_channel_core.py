@@ -60,7 +60,8 @@ def test_a_delivery_is_accepted_once_and_knows_its_speaker(demo_session) -> None
     assert again is None  # Slack's retry of the same event_id
     stranger = accept(demo_session, Inbound("slack", "Ev2", DM, "U-NOBODY", {}))
     assert stranger is not None and stranger.user_id is None
-    assert demo_session.scalar(select(InboundMessage.user_id).where(InboundMessage.external_id == "Ev1")) == "u-mei"
+    recorded = select(InboundMessage.user_id).where(InboundMessage.external_id == "Ev1")
+    assert demo_session.scalar(recorded) == "u-mei"
 
 
 def test_the_speaker_of_a_turn_is_what_the_channel_recorded(demo_session) -> None:
