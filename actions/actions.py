@@ -1,5 +1,6 @@
 """Custom actions of the employee flows: slots in, one ``bot.conversation`` call, messages and slots out."""
 
+import hashlib
 from typing import Optional
 
 from rasa_sdk import Action, Tracker
@@ -17,9 +18,15 @@ def slot_text(tracker: Tracker, name: str) -> Optional[str]:
 
 
 def turn_key(tracker: Tracker) -> str:
-    """One key per user turn: a retried or repeated action finds what the first one made."""
+    """One key per user turn: a retried or repeated action finds what the first one made.
+
+    A long conversation key (a Teams conversation id) is hashed, so the key fits the
+    200-character idempotency columns with room for a suffix (owner notes add the user id)."""
     message_id = tracker.latest_message.get("message_id") or str(len(tracker.events))
-    return f"{tracker.sender_id}:{message_id}"
+    sender = tracker.sender_id
+    if len(sender) + len(message_id) > 150:
+        sender = hashlib.sha256(sender.encode()).hexdigest()[:24]
+    return f"{sender}:{message_id}"
 
 
 def last_company(tracker: Tracker) -> Optional[str]:

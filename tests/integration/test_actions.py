@@ -156,3 +156,11 @@ def test_the_configured_database_is_read_at_each_use(monkeypatch, tmp_path) -> N
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'b.db'}")
     assert get_engine() is not first and str(get_engine().url).endswith("b.db")
     assert get_engine(f"sqlite:///{tmp_path / 'b.db'}") is get_engine()  # still one engine per URL
+
+
+def test_turn_keys_fit_the_idempotency_columns() -> None:
+    teams = "teams:a:1" + "Zx9" * 60  # Teams conversation ids run long
+    key = closebot_actions.turn_key(tracker(teams, {}))
+    assert key.endswith(":m1") and len(key) + len(":u-someone") <= 200
+    assert closebot_actions.turn_key(tracker(teams, {})) == key  # the same turn, the same key
+    assert closebot_actions.turn_key(tracker("u-mei:2", {})) == "u-mei:2:m1"
