@@ -4,7 +4,7 @@
 channel, with the doors closed: only a loopback peer is answered (the sender id names the user,
 so this channel must never face a network), channel conversation keys (``slack:...``) are
 refused as senders, the client's ``input_channel`` and ``metadata`` are ignored, and a message
-over 4,000 characters is answered without reaching NLU.
+over 4,000 characters, or with nothing in it, is answered without reaching NLU.
 """
 
 from typing import Any, Awaitable, Callable, Dict, Optional
@@ -14,7 +14,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.inbound import MAX_MESSAGE_CHARS, TOO_LONG
+from bot.channels.inbound import unreadable
 from bot.channels.keys import channel_of
 from channels import runtime
 from channels.http import is_loopback, json_body, refused_body
@@ -49,8 +49,9 @@ class LocalRestInput(InputChannel):
             if not isinstance(sender, str) or not sender or channel_of(sender) or not isinstance(text, str):
                 return response.json({"error": "send a user id as 'sender' and a text as 'message'"},
                                      status=400)
-            if len(text) > MAX_MESSAGE_CHARS:
-                return response.json([{"recipient_id": sender, "text": TOO_LONG}])
+            refusal = unreadable(text)
+            if refusal is not None:
+                return response.json([{"recipient_id": sender, "text": refusal}])
             runtime.ensure_action_token(request.app)
             collector = CollectingOutputChannel()
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))

@@ -26,6 +26,17 @@ TOO_LONG = (
     "That message is too long for me (over 4,000 characters), so I haven't read it. Tell me in a "
     "sentence or two what won't close, or paste just the error message."
 )
+EMPTY = ("I didn't get anything to read there. Tell me what won't close (e.g. \"I can't close "
+         "November\"), or ask for your tickets or the system status.")
+
+
+def unreadable(text: str) -> Optional[str]:
+    """What to answer instead of reading ``text`` (too long, or nothing in it), else None."""
+    if len(text) > MAX_MESSAGE_CHARS:
+        return TOO_LONG
+    if not text.strip():
+        return EMPTY
+    return None
 
 
 def not_registered(channel_label: str, channel_user_id: str) -> str:

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.db import get_engine
@@ -86,3 +86,29 @@ def test_did_you_mean_then_hand_over_to_a_person(servers) -> None:
     second = servers.say("u-mei:fallback", "/deny")
     assert "/open_ticket" in [b["payload"] for b in second[-1].get("buttons", [])]
     assert "person" in texts(second)
+
+
+def test_noise_gets_the_fallback_and_changes_nothing(servers) -> None:
+    """Junk (a held key, emoji, bytes, one phrase pasted over and over, nothing) never diagnoses,
+    fills a slot or opens a ticket: the fallback answers it."""
+    from bot.channels.inbound import EMPTY
+
+    sender = "u-mei:noise"
+    texts(servers.say(sender, "why can't I close November?"))
+    slots_before = servers.api.get(f"{servers.rasa_url}/conversations/{sender}/tracker",
+                                   timeout=30).json()["slots"]
+    factory = sessionmaker(bind=get_engine(servers.db_url), future=True)
+    with factory() as s:
+        audited = s.scalar(select(func.count()).select_from(AuditEntry))
+    junk = ["a" * 3000, "😀😀🔥🔥🔥", bytes(range(1, 200)).decode("latin-1"), "open a ticket " * 250,
+            "sdfkjh" * 600]
+    for text in junk:
+        reply = texts(servers.say(sender, text))
+        # the fallback: its guesses first, then (twice in a row) the hand-over to a person
+        assert any(words in reply for words in ("didn't get", "not sure what you mean", "can't follow")), reply
+        assert "CLS-" not in reply and "SO-1042" not in reply
+    assert texts(servers.say(sender, "   ")) == EMPTY
+    with factory() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEntry)) == audited
+    slots_after = servers.api.get(f"{servers.rasa_url}/conversations/{sender}/tracker", timeout=30).json()["slots"]
+    assert slots_after == slots_before

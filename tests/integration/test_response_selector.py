@@ -63,3 +63,14 @@ def test_likeliest_intents_reads_the_ranking() -> None:
     assert likeliest_intents(message, 3) == ["greet", "greet", "thank", "prevent"]
     assert "get_help" not in likeliest_intents(message, 3)
     assert likeliest_intents(Message(data={}), 3) == []
+
+
+NOISE = ["😀😀😀🔥🔥", "aaaaaaaaaaaaaaaaaaaaaaaaa", "asdf" * 900, "close november!!!!!!!!!!!!!!!!!!!!!!!!!!!!!",
+         "\x00\x01\x02 C200 \x03\x04\x05\x06"]
+
+
+@pytest.mark.parametrize("text", NOISE)
+def test_noise_goes_to_the_fallback_with_no_entities(parse, text: str) -> None:
+    result = parse(text)
+    assert result["intent"]["name"] == "nlu_fallback"
+    assert result["entities"] == [] and result["intent_ranking"] == []
