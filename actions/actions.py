@@ -10,6 +10,7 @@ from actions.base import ServiceAction, as_speaker
 from bot.conversation import employee, knowledge
 from bot.conversation.did_you_mean import did_you_mean
 from bot.conversation.reply import Reply
+from bot.conversation.targets import Said
 
 
 def slot_text(tracker: Tracker, name: str) -> Optional[str]:
@@ -114,9 +115,9 @@ class ActionTicketStatus(ServiceAction):
         return "action_ticket_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(
-            employee.ticket_status, tracker, slot_text(tracker, "ticket_number")
-        )
+        return as_speaker(employee.ticket_status, tracker, Said(
+            tracker.latest_message.get("text"), next(tracker.get_latest_entity_values("ticket_number"), None),
+            slot_text(tracker, "ticket_number")))
 
 
 class ActionMyTickets(ServiceAction):

@@ -12,6 +12,7 @@ from actions.actions import slot_text, turn_key
 from actions.base import ServiceAction, as_speaker
 from bot.conversation import advisors, helpdesk
 from bot.conversation.reply import Reply
+from bot.conversation.targets import Said
 from bot.conversation.transcript import build_transcript
 from bot.nlp.commands import free_text
 
@@ -32,6 +33,18 @@ def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(name), None)
 
 
+def said(tracker: Tracker, focus: bool = True) -> Said:
+    """What this turn says about a ticket: its text and NLU value, and the ticket in focus
+    (used only when the message names none)."""
+    return Said(message_text(tracker), latest_entity(tracker, "ticket_number"),
+                slot_text(tracker, "ticket_number") if focus else None)
+
+
+def form_ticket(tracker: Tracker) -> Said:
+    """The ticket a form was started for (fixed by action_check_ticket_change)."""
+    return Said(focus=slot_text(tracker, "target_ticket"))
+
+
 class ActionHelpdeskQueue(ServiceAction):
     def name(self) -> str:
         return "action_helpdesk_queue"
@@ -46,8 +59,7 @@ class ActionAssignTicket(ServiceAction):
         return "action_assign_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.assign, tracker, slot_text(tracker, "ticket_number"),
-                          latest_entity(tracker, "person"), message_text(tracker))
+        return as_speaker(helpdesk.assign, tracker, said(tracker), latest_entity(tracker, "person"))
 
 
 class ActionUpdateTicketStatus(ServiceAction):
@@ -55,8 +67,7 @@ class ActionUpdateTicketStatus(ServiceAction):
         return "action_update_ticket_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.set_status, tracker, slot_text(tracker, "ticket_number"),
-                          message_text(tracker))
+        return as_speaker(helpdesk.set_status, tracker, said(tracker))
 
 
 class ActionCheckTicketChange(ServiceAction):
@@ -67,9 +78,7 @@ class ActionCheckTicketChange(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         change = CHANGE_OF_INTENT.get(tracker.get_intent_of_latest_message() or "", "comment")
-        typed = latest_entity(tracker, "ticket_number")
-        return as_speaker(helpdesk.check_change, tracker,
-                          typed or slot_text(tracker, "ticket_number"), change, typed is None)
+        return as_speaker(helpdesk.check_change, tracker, said(tracker), change)
 
 
 class ActionResolveTicket(ServiceAction):
@@ -77,8 +86,7 @@ class ActionResolveTicket(ServiceAction):
         return "action_resolve_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.resolve, tracker, slot_text(tracker, "target_ticket"),
-                          slot_text(tracker, "resolution_note"))
+        return as_speaker(helpdesk.resolve, tracker, form_ticket(tracker), slot_text(tracker, "resolution_note"))
 
 
 class ActionCommentTicket(ServiceAction):
@@ -86,8 +94,7 @@ class ActionCommentTicket(ServiceAction):
         return "action_comment_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.comment, tracker, slot_text(tracker, "target_ticket"),
-                          slot_text(tracker, "comment_text"))
+        return as_speaker(helpdesk.comment, tracker, form_ticket(tracker), slot_text(tracker, "comment_text"))
 
 
 class ActionAnswerEscalation(ServiceAction):
@@ -95,8 +102,7 @@ class ActionAnswerEscalation(ServiceAction):
         return "action_answer_escalation"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(advisors.answer, tracker, slot_text(tracker, "target_ticket"),
-                          slot_text(tracker, "escalation_answer"))
+        return as_speaker(advisors.answer, tracker, form_ticket(tracker), slot_text(tracker, "escalation_answer"))
 
 
 class ActionEscalate(ServiceAction):
@@ -107,7 +113,7 @@ class ActionEscalate(ServiceAction):
         return as_speaker(
             advisors.escalate, tracker,
             last=tracker.get_slot("last_diagnosis"), transcript=build_transcript(tracker.events),
-            idempotency_key=turn_key(tracker), number=latest_entity(tracker, "ticket_number"),
+            idempotency_key=turn_key(tracker), said=said(tracker, focus=False),
             company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
             module_text=slot_text(tracker, "module"), conversation=tracker.sender_id,
         )

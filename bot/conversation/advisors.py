@@ -4,22 +4,21 @@
 are for finance advisors only. Each function audits what it read or changed.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from sqlalchemy.orm import Session
 
 from bot.conversation import employee
-from bot.conversation.reply import MY_TICKETS, Reply, intent_button, known_user, ticket_not_found
+from bot.conversation.reply import MY_TICKETS, Reply, intent_button, known_user
+from bot.conversation.targets import Said, as_said, named_or_focus, target
 from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
 from bot.diagnosis.result import Diagnosis
-from bot.nlp.normalize import resolve_ticket_number
-from bot.people.access import may_see_ticket, require_advisor, require_company_access
+from bot.people.access import require_advisor, require_company_access
 from bot.people.directory import display
 from bot.store import audit
 from bot.store.models import User
 from bot.tickets import escalations
-from bot.tickets import service as tickets
 from bot.tickets.views import topic
 
 
@@ -31,23 +30,20 @@ def escalate(
     last: Optional[Dict[str, Any]],
     transcript: List[Dict[str, str]],
     idempotency_key: Optional[str] = None,
-    number: Optional[str] = None,
+    said: Union[Said, str, None] = None,
     company_text: Optional[str] = None,
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
     conversation: Optional[str] = None,
 ) -> Reply:
-    """Hand the user's close (or the named ticket) to the finance advisors with the context."""
+    """Hand the user's close (or the ticket the message names) to the finance advisors with the context."""
     ticket = None
-    if number:
-        try:
-            ticket = tickets.get_ticket(session, resolve_ticket_number(number))
-        except NotFoundError:
-            return ticket_not_found(number)
-        if not may_see_ticket(user, ticket):
-            audit.record(session, user.id, "escalate_refused", ticket.company_id, {"number": ticket.number})
-            return Reply([f"Ticket {ticket.number} isn't yours, so I can't escalate it. "
-                          "Its requester or the helpdesk can."])
+    said = as_said(said)
+    if named_or_focus(session, Said(said.message, said.entity)) is not None:  # a ticket named: that one
+        found = target(session, user, Said(said.message, said.entity), "escalate")
+        if isinstance(found, Reply):
+            return found
+        ticket = found
         if not last or last.get("company") != ticket.company_id:
             last = ticket.diagnosis
     if not last and ticket is None:
@@ -109,18 +105,19 @@ def my_escalations(session: Session, user: User) -> Reply:
 
 
 @known_user
-def answer(session: Session, user: User, number: Optional[str], text: Optional[str]) -> Reply:
+def answer(session: Session, user: User, said: Union[Said, str, None], text: Optional[str]) -> Reply:
     try:
         require_advisor(user, "answer escalations")
     except PermissionDenied as exc:
         audit.record(session, user.id, "answer_refused", user.company_id, {"role": user.role})
         return Reply([str(exc)], [MY_TICKETS])
-    if not number:
-        return Reply(["Which escalation? Say e.g. \"answer CLS-000002\", or \"my escalations\"."])
+    found = target(session, user, as_said(said), "answer")
+    if isinstance(found, Reply):
+        return found
     if not text:
-        return Reply([f"What is your answer to {number}?"])
+        return Reply([f"What is your answer to {found.number}?"])
     try:
-        ticket, _ = escalations.answer(session, resolve_ticket_number(number), advisor_id=user.id, text=text)
+        ticket, _ = escalations.answer(session, found.number, advisor_id=user.id, text=text)
     except NotFoundError as exc:
         return Reply([f"{exc}. Say \"my escalations\" to see yours."])
     requester = session.get(User, ticket.requester_id)

@@ -23,8 +23,8 @@ from bot.conversation.reply import (
     Reply,
     intent_button,
     known_user,
-    ticket_not_found,
 )
+from bot.conversation.targets import Said, as_said, named_or_focus, target
 from bot.core import clock
 from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
@@ -37,7 +37,7 @@ from bot.fixes import owner_notes
 from bot.fixes.guide import SHOWN_ALL, Guide, guide
 from bot.fixes.recheck import compare
 from bot.integrations.statuspage import current_status, status_source
-from bot.nlp.normalize import resolve_company, resolve_module, resolve_period, resolve_ticket_number
+from bot.nlp.normalize import resolve_company, resolve_module, resolve_period
 from bot.outbox.config import system_name
 from bot.outbox.inline import deliver_now
 from bot.outbox.views import labelled, remote_states
@@ -46,7 +46,6 @@ from bot.people.access import (
     CROSS_COMPANY_ROLES,
     HELPDESK_ROLES,
     find_user,
-    may_see_ticket,
     require_company_access,
 )
 from bot.people.directory import people_text
@@ -380,17 +379,14 @@ def open_ticket(
 
 
 @known_user
-def ticket_status(session: Session, user: User, number: Optional[str]) -> Reply:
-    if not number:
+def ticket_status(session: Session, user: User, said: Union[Said, str, None]) -> Reply:
+    """The ticket the message names (or the one in focus); the user's tickets when neither."""
+    said = as_said(said)
+    if named_or_focus(session, said) is None:
         return my_tickets(session, user.id)
-    try:
-        ticket = tickets.get_ticket(session, resolve_ticket_number(number))
-    except NotFoundError:
-        return ticket_not_found(number, [MY_TICKETS])
-    if not may_see_ticket(user, ticket):
-        audit.record(session, user.id, "ticket_refused", ticket.company_id, {"number": ticket.number})
-        return Reply([f"Ticket {ticket.number} isn't yours, so I can't show it. "
-                      "The helpdesk can tell you more."])
+    ticket = target(session, user, said, "status")
+    if isinstance(ticket, Reply):
+        return ticket
     audit.record(session, user.id, "ticket_read", ticket.company_id, {"number": ticket.number})
     assignee = ticket.assignee_id or "nobody yet"
     shown = labelled(ticket.number, remote_states(session, [ticket.number]))

@@ -5,28 +5,28 @@ role, audits the access or change and returns a ``Reply``; requesters hear about
 through their inbox (:mod:`bot.tickets.reactions` writes it).
 """
 
+import re
 from typing import Dict, List, Optional, Union
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.conversation.reply import (
-    MY_TICKETS,
-    QUEUE,
-    Button,
-    Reply,
-    intent_button,
-    known_user,
-    known_user_or,
-    ticket_not_found,
-)
+from bot.conversation.reply import MY_TICKETS, QUEUE, Reply, intent_button, known_user, known_user_or
+from bot.conversation.targets import Said, as_said, named_or_focus, target
 from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
 from bot.core.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES
-from bot.nlp.commands import assignee_from_text, queue_filter_from_text, status_from_text
-from bot.nlp.normalize import resolve_company, resolve_ticket_number
+from bot.nlp.commands import assignee_from_text, queue_filter_from_text, queue_status_from_text, status_from_text
+from bot.nlp.normalize import resolve_company
 from bot.outbox.views import labelled, remote_states
-from bot.people.access import HELPDESK_ROLES, QUEUE_REFUSAL, may_see_ticket, require_advisor, require_helpdesk
+from bot.people.access import (
+    ADVISOR_ROLES,
+    HELPDESK_ROLES,
+    QUEUE_REFUSAL,
+    may_see_ticket,
+    require_advisor,
+    require_helpdesk,
+)
 from bot.people.directory import display, find_people
 from bot.store import audit
 from bot.store.models import Company, Ticket, User
@@ -46,19 +46,25 @@ def queue(
         audit.record(session, user.id, "queue_refused", user.company_id, {"role": user.role})
         return Reply([QUEUE_REFUSAL], [MY_TICKETS])
     wanted = queue_filter_from_text(message)
-    company_id = resolve_company(company_text) if company_text else None
+    company_id = _company_named(session, message, company_text)
+    if company_id is not None and session.get(Company, company_id) is None:
+        return Reply([f"I don't know a company {company_id}, so I have no queue for it."], [QUEUE])
+    status = queue_status_from_text(message)
     rows = tickets.list_tickets(
-        session, company_id=company_id, statuses=OPEN_TICKET_STATUSES, limit=QUEUE_SIZE,
+        session, company_id=company_id, statuses=[status] if status else OPEN_TICKET_STATUSES, limit=QUEUE_SIZE,
         assignee_id=user.id if wanted.mine else None, unassigned=wanted.unassigned,
     )
     scope = [w for w, on in (("unassigned", wanted.unassigned), ("yours", wanted.mine)) if on]
+    if status:
+        scope.append(status.replace("_", " "))
     if company_id:
         scope.append(company_id)
     audit.record(session, user.id, "ticket_queue", company_id,
                  {"count": len(rows), "filters": scope})
     label = f" ({', '.join(scope)})" if scope else ""
+    kind = "close tickets" if status else "open close tickets"
     if not rows:
-        return Reply([f"No open close tickets{label}. 🎉"])
+        return Reply([f"No {kind}{label}. 🎉"])
     deadlines = _deadlines(session, {r.company for r in rows})
     remote = remote_states(session, [r.number for r in rows])
     lines = [
@@ -71,7 +77,7 @@ def queue(
     more = f"\nShowing the first {QUEUE_SIZE}." if len(rows) == QUEUE_SIZE else ""
     top = next((r for r in rows if r.assignee is None), None)
     buttons = [intent_button(f"Take {top.number}", "assign_ticket", ticket_number=top.number)] if top else []
-    return Reply([f"Open close tickets{label}, most urgent first:\n" + "\n".join(lines) + more],
+    return Reply([f"{kind[:1].upper()}{kind[1:]}{label}, most urgent first:\n" + "\n".join(lines) + more],
                  buttons, {"ticket_number": rows[0].number})
 
 
@@ -82,25 +88,26 @@ def _deadlines(session: Session, company_ids: set) -> Dict[str, str]:
     return {cid: d.strftime("%m-%d %H:%M UTC") for cid, d in rows if d is not None}
 
 
-def _ticket_for(session: Session, user: User, number: Optional[str], action: str) -> Union[Ticket, Reply]:
-    """The ticket a command names, or a Reply saying what is missing or refused."""
-    verb = "comment on" if action == "comment" else action
-    if not number:
-        return Reply([f"Which ticket? Say e.g. \"{verb} CLS-000002\"."],
-                     [QUEUE] if user.role in HELPDESK_ROLES else [MY_TICKETS])
-    try:
-        ticket = tickets.get_ticket(session, resolve_ticket_number(number))
-    except NotFoundError:
-        return ticket_not_found(number, [QUEUE])
-    if not may_see_ticket(user, ticket):
-        audit.record(session, user.id, "ticket_refused", ticket.company_id,
-                     {"number": ticket.number, "action": action})
-        return Reply([f"Ticket {ticket.number} isn't yours, so I can't {verb} it. "
-                      "Its requester or the helpdesk can."])
-    return ticket
+_COMPANY_TOKEN = re.compile(r"\b[A-Za-z]{1,5}\d{1,6}\b")
 
 
-def _queue_ticket(session: Session, user: User, number: Optional[str], what: str, refused: str,
+def _company_named(session: Session, message: Optional[str], company_text: Optional[str]) -> Optional[str]:
+    """The company a queue request names: the NLU's value, else an id the message mentions that
+    the store holds, or that looks like its ids (``C999`` beside ``C100``: named, unknown). A
+    named company always filters, so an unknown one is said, never dropped."""
+    if company_text:
+        return resolve_company(company_text)
+    for token in _COMPANY_TOKEN.findall(message or ""):
+        found = session.scalar(select(Company.id).where(func.upper(Company.id) == token.upper()))
+        if found:
+            return found
+        prefix = re.match(r"[A-Za-z]+", token).group(0).upper()
+        if session.scalar(select(Company.id).where(func.upper(Company.id).like(f"{prefix}%")).limit(1)):
+            return token.upper()
+    return None
+
+
+def _queue_ticket(session: Session, user: User, said: Said, what: str, refused: str,
                   action: str) -> Union[Ticket, Reply]:
     """The ticket a queue command (assign, status, resolve) names, once the user is known to work
     the queue; else the refusal (audited as ``<refused>_refused``) or what is missing."""
@@ -108,7 +115,7 @@ def _queue_ticket(session: Session, user: User, number: Optional[str], what: str
         require_helpdesk(user, what)
     except PermissionDenied as exc:
         return _refuse(session, user, None, refused, exc)
-    return _ticket_for(session, user, number, action)
+    return target(session, user, said, action)
 
 
 def _refuse(session: Session, user: User, ticket: Optional[Ticket], action: str, exc: PermissionDenied) -> Reply:
@@ -118,18 +125,17 @@ def _refuse(session: Session, user: User, ticket: Optional[Ticket], action: str,
 
 
 @known_user_or({"may_proceed": False})
-def check_change(
-    session: Session, user: User, number: Optional[str], action: str, from_context: bool = False
-) -> Reply:
+def check_change(session: Session, user: User, said: Union[Said, str, None], action: str) -> Reply:
     """Before asking for a note: may this user ``action`` (resolve, comment, answer) that ticket?
 
     The reply's ``may_proceed`` slot says whether the form should start, and
     ``target_ticket`` which ticket the form is about (fixed now, so a status question in the
     middle of the form cannot change it). A refusal or a missing ticket is said now, not after
-    the user has typed their note. ``from_context``: the number was remembered from an earlier
-    turn, not typed now, so the user's own single open ticket (or an advisor's single pending
-    escalation) is a better guess, and a ticket they may not see is a question, not a refusal.
+    the user has typed their note. When the message names no ticket, the user's own single open
+    ticket (or an advisor's single pending escalation) is a better guess than the one in focus,
+    and a ticket in focus they may not see is a question, not a refusal.
     """
+    said = as_said(said)
     try:
         if action == "resolve":
             require_helpdesk(user, "resolve")
@@ -139,15 +145,14 @@ def check_change(
         reply = _refuse(session, user, None, action, exc)
         reply.slots["may_proceed"] = False
         return reply
-    if number is None or from_context:
-        number = _only_candidate(session, user, action) or number
-    if number and from_context and not _visible(session, user, number):
-        number = None
-    found = _ticket_for(session, user, number, action)
+    if named_or_focus(session, Said(said.message, said.entity)) is None:  # named none: guess, never refuse
+        focus = _only_candidate(session, user, action) or said.focus
+        if focus and not _visible(session, user, focus):
+            focus = None
+        said = Said(focus=focus)
+    found = target(session, user, said, action)
     if isinstance(found, Reply):
         found.slots["may_proceed"] = False
-        if not number:
-            found.buttons = _candidates(session, user, action)
         return found
     if action == "answer":
         try:
@@ -172,36 +177,19 @@ def _only_candidate(session: Session, user: User, action: str) -> Optional[str]:
 
 
 def _visible(session: Session, user: User, number: str) -> bool:
-    try:
-        return may_see_ticket(user, tickets.get_ticket(session, number))
-    except NotFoundError:
-        return False
-
-
-def _candidates(session: Session, user: User, action: str) -> List[Button]:
-    """Buttons for the tickets the user most likely means (a clarifying question, not a guess)."""
-    intent = {"resolve": "resolve_ticket", "answer": "answer_escalation"}.get(action, "comment_ticket")
-    if action == "answer":
-        numbers = [e.number for e in escalations.list_escalations(session, limit=3)]
-    elif user.role in HELPDESK_ROLES:
-        numbers = [r.number for r in tickets.list_tickets(
-            session, statuses=OPEN_TICKET_STATUSES, assignee_id=user.id, limit=3)]
-    else:
-        numbers = [r.number for r in tickets.list_tickets(
-            session, requester_id=user.id, statuses=OPEN_TICKET_STATUSES, limit=3)]
-    return [intent_button(n, intent, ticket_number=n) for n in numbers]
+    ticket = named_or_focus(session, Said(focus=number))
+    return isinstance(ticket, Ticket) and may_see_ticket(user, ticket)
 
 
 @known_user
-def assign(
-    session: Session, user: User, number: Optional[str], person_text: Optional[str] = None,
-    message: Optional[str] = None,
-) -> Reply:
-    """Assign to the named person (id, name or email), or to the asking user by default."""
-    found = _queue_ticket(session, user, number, "assign", "assign", "assign")
+def assign(session: Session, user: User, said: Union[Said, str, None], person_text: Optional[str] = None) -> Reply:
+    """Assign the ticket the message names (or the one in focus, when it names none) to the named
+    person (id, name or email), or to the asking user by default."""
+    said = as_said(said)
+    found = _queue_ticket(session, user, said, "assign", "assign", "assign")
     if isinstance(found, Reply):
         return found
-    who = person_text or assignee_from_text(message) or "me"
+    who = person_text or assignee_from_text(said.message) or "me"
     people = [user] if who.lower() in ("me", "myself") else find_people(session, who)
     if not people:
         return Reply([f"I can't find {who!r} in the user directory. Use their user id (e.g. "
@@ -222,11 +210,12 @@ def assign(
 
 
 @known_user
-def set_status(session: Session, user: User, number: Optional[str], message: Optional[str]) -> Reply:
-    found = _queue_ticket(session, user, number, "change the status of", "status", "update")
+def set_status(session: Session, user: User, said: Union[Said, str, None]) -> Reply:
+    said = as_said(said)
+    found = _queue_ticket(session, user, said, "change the status of", "status", "update")
     if isinstance(found, Reply):
         return found
-    status = status_from_text(message)
+    status = status_from_text(said.message)
     if status is None:
         return Reply([f"Which status for {found.number}? New, in progress or waiting; to close it, "
                       f"say \"resolve {found.number}\" and give a resolution note."],
@@ -242,8 +231,8 @@ def set_status(session: Session, user: User, number: Optional[str], message: Opt
 
 
 @known_user
-def comment(session: Session, user: User, number: Optional[str], body: Optional[str]) -> Reply:
-    found = _ticket_for(session, user, number, "comment")
+def comment(session: Session, user: User, said: Union[Said, str, None], body: Optional[str]) -> Reply:
+    found = target(session, user, as_said(said), "comment")
     if isinstance(found, Reply):
         return found
     if not body:
@@ -254,8 +243,8 @@ def comment(session: Session, user: User, number: Optional[str], body: Optional[
 
 
 @known_user
-def resolve(session: Session, user: User, number: Optional[str], note: Optional[str]) -> Reply:
-    found = _queue_ticket(session, user, number, "resolve", "resolve", "resolve")
+def resolve(session: Session, user: User, said: Union[Said, str, None], note: Optional[str]) -> Reply:
+    found = _queue_ticket(session, user, as_said(said), "resolve", "resolve", "resolve")
     if isinstance(found, Reply):
         return found
     if not note:
@@ -265,16 +254,15 @@ def resolve(session: Session, user: User, number: Optional[str], note: Optional[
                  [QUEUE], {"ticket_number": ticket.number, "resolution_note": None})
 
 
-def ask_note(session: Session, sender: str, number: Optional[str], action: str) -> Reply:
-    """The forms' question, naming the ticket and what it is about."""
-    ticket = None
-    if number:
-        try:
-            ticket = tickets.get_ticket(session, resolve_ticket_number(number))
-        except NotFoundError:
-            ticket = None
+@known_user
+def ask_note(session: Session, user: User, number: Optional[str], action: str) -> Reply:
+    """The forms' question, naming the ticket and what it is about, to someone who may see it
+    (and, for an advisor's answer, the requester's last words)."""
+    ticket = named_or_focus(session, Said(focus=number)) if number else None
+    if not isinstance(ticket, Ticket) or not may_see_ticket(user, ticket):
+        ticket = None
     if ticket is not None:
-        audit.record(session, sender, "ticket_read", ticket.company_id,
+        audit.record(session, user.id, "ticket_read", ticket.company_id,
                      {"number": ticket.number, "for": action})
     about = (f"{ticket.number} ({ticket.company_id} {ticket.period or ''}: "
              f"{shorten(topic(ticket.summary, ticket.company_id, ticket.period), 80)})"
@@ -283,8 +271,9 @@ def ask_note(session: Session, sender: str, number: Optional[str], action: str) 
         return Reply([f"What was done to resolve {about}? Your note goes to the requester. "
                       "Say 'cancel' to leave it open."])
     if action == "answer":
+        transcript = _question_of(session, user.id, ticket) if user.role in ADVISOR_ROLES else []
         return Reply([f"Your answer to {about}? It goes to the requester and onto the ticket. "
-                      "Say 'cancel' to answer later."] + _question_of(session, sender, ticket))
+                      "Say 'cancel' to answer later."] + transcript)
     return Reply([f"What should the comment on {about} say? Say 'cancel' to drop it."])
 
 

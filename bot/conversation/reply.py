@@ -9,7 +9,7 @@ turns a chat sender id into a directory user (or the "I don't know you" answer),
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional
 
 from sqlalchemy.orm import Session
 from typing_extensions import Concatenate, ParamSpec
@@ -75,11 +75,6 @@ def _as_known_user(fn: Callable[Concatenate[Session, User, P], Reply],
         return fn(session, user, *args, **kwargs)
 
     return guarded
-
-
-def ticket_not_found(number: str, buttons: Sequence[Button] = ()) -> Reply:
-    """The answer to a ticket number the store does not hold."""
-    return Reply([f"I can't find ticket {number}. Ticket numbers look like CLS-000123."], list(buttons))
 
 
 def with_notices(session: Session, user_id: Optional[str], reply: Reply) -> Reply:

@@ -107,3 +107,21 @@ def assignee_from_text(message: Optional[str]) -> Optional[str]:
         return None
     who = match.group(1).strip()
     return "me" if who.lower() in ME_WORDS else who
+
+
+#: What narrows a queue to one status; only phrases about tickets, since "what's new?" or "the
+#: close" in a queue request name no status.
+_QUEUE_STATUSES = {
+    "waiting": "waiting", "on hold": "waiting", "in progress": "in_progress", "being worked on": "in_progress",
+    "new tickets": "new", "resolved": "resolved", "closed tickets": "closed", "等待": "waiting",
+    "处理中": "in_progress", "已解决": "resolved",
+}
+
+
+def queue_status_from_text(message: Optional[str]) -> Optional[str]:
+    """The status a queue request asks for ("waiting tickets for C200" -> waiting), else None."""
+    text = (message or "").lower()
+    for phrase in sorted(_QUEUE_STATUSES, key=len, reverse=True):
+        if re.search(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", text):
+            return _QUEUE_STATUSES[phrase]
+    return None

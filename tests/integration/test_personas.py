@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from bot.conversation import advisors, employee, helpdesk
 from bot.conversation.reply import Reply
+from bot.conversation.targets import Said
 from bot.people import inbox
 from bot.store.models import AuditEntry, Escalation, Notification, Ticket, TicketResolution
 from bot.tickets import service as tickets
@@ -44,7 +45,7 @@ def test_queue_is_for_the_helpdesk_ordered_and_filtered(demo_session) -> None:
     assert reply.buttons[0].payload == f'/assign_ticket{{"ticket_number": "{number}"}}'
     only_c200 = helpdesk.queue(demo_session, "u-hana", "queue for c200", company_text="c200")
     assert sam in text(only_c200) and number not in text(only_c200)
-    helpdesk.assign(demo_session, "u-hana", number, message=f"assign {number} to me")
+    helpdesk.assign(demo_session, "u-hana", f"assign {number} to me")
     mine = helpdesk.queue(demo_session, "u-hana", "what's in my queue")
     assert number in text(mine) and sam not in text(mine)
     unassigned = helpdesk.queue(demo_session, "u-hana", "unassigned tickets")
@@ -66,10 +67,10 @@ def test_assign_by_id_name_email_and_default_me(demo_session) -> None:
     for person, expected in (("li.wei", "u-li"), ("Hana Kim", "u-hana"), ("u-li", "u-li"), ("hana", "u-hana")):
         reply = helpdesk.assign(demo_session, "u-hana", number, person_text=person)
         assert tickets.get_ticket(demo_session, number).assignee_id == expected, text(reply)
-    helpdesk.assign(demo_session, "u-li", number, message=f"take {number}")
+    helpdesk.assign(demo_session, "u-li", f"take {number}")
     ticket = tickets.get_ticket(demo_session, number)
     assert (ticket.assignee_id, ticket.status) == ("u-li", "in_progress")
-    unknown = helpdesk.assign(demo_session, "u-hana", number, message=f"assign {number} to bob")
+    unknown = helpdesk.assign(demo_session, "u-hana", f"assign {number} to bob")
     assert "can't find 'bob'" in text(unknown)
     assert tickets.get_ticket(demo_session, number).assignee_id == "u-li"
     assert audited(demo_session, "u-hana").count("ticket_assign") == 4
@@ -91,8 +92,8 @@ def test_ambiguous_person_gets_a_question_with_buttons(demo_session) -> None:
 def test_only_the_helpdesk_changes_tickets(demo_session) -> None:
     number = mei_ticket(demo_session)
     for who in ("u-mei", "u-alex", "u-omar"):
-        for reply in (helpdesk.assign(demo_session, who, number, message="assign to me"),
-                      helpdesk.set_status(demo_session, who, number, "set to waiting"),
+        for reply in (helpdesk.assign(demo_session, who, f"assign {number} to me"),
+                      helpdesk.set_status(demo_session, who, f"set {number} to waiting"),
                       helpdesk.resolve(demo_session, who, number, "done it")):
             assert "Only the helpdesk" in text(reply) and "helpdesk" in text(reply)
     ticket = tickets.get_ticket(demo_session, number)
@@ -103,14 +104,14 @@ def test_only_the_helpdesk_changes_tickets(demo_session) -> None:
 
 def test_status_change_notifies_the_requester_once(demo_session) -> None:
     number = mei_ticket(demo_session)
-    reply = helpdesk.set_status(demo_session, "u-hana", number, f"put {number} on hold")
+    reply = helpdesk.set_status(demo_session, "u-hana", f"put {number} on hold")
     assert "waiting" in text(reply) and "Mei Chen will see this" in text(reply)
     assert pending(demo_session, "u-mei") == [f"{number} is now waiting (Hana Kim)."]
     # The next reply Mei gets carries it, once.
     assert inbox.take_pending(demo_session, "u-mei") == [f"{number} is now waiting (Hana Kim)."]
     assert inbox.take_pending(demo_session, "u-mei") == []
     # Closing needs a note: the plain status command points to "resolve".
-    done = helpdesk.set_status(demo_session, "u-hana", number, "mark it closed")
+    done = helpdesk.set_status(demo_session, "u-hana", Said("mark it closed", focus=number))
     assert "resolution note" in text(done) and tickets.get_ticket(demo_session, number).status == "waiting"
 
 
@@ -196,7 +197,7 @@ def test_escalation_without_a_ticket_opens_one_after_diagnosing(demo_session) ->
     assert {"diagnose", "ticket_create", "ticket_escalate"} <= set(audited(demo_session, "u-alex"))
     # Someone else's ticket cannot be escalated by an employee of another company.
     refused = advisors.escalate(demo_session, "u-sam", last=None, transcript=[], idempotency_key="u-sam:1",
-                                number=number)
+                                said=number)
     assert "isn't yours" in text(refused)
 
 
@@ -241,7 +242,7 @@ def test_a_remembered_ticket_number_gives_way_to_the_users_own_ticket(demo_sessi
                                 idempotency_key="u-sam:1").slots["ticket_number"]
     # Mei last heard about Sam's ticket (e.g. a refused status question), then says "add a
     # comment to my ticket": her one open ticket is meant, not a refusal.
-    guessed = helpdesk.check_change(demo_session, "u-mei", sams, "comment", from_context=True)
+    guessed = helpdesk.check_change(demo_session, "u-mei", Said(focus=sams), "comment")
     assert guessed.slots["target_ticket"] == mine
     typed = helpdesk.check_change(demo_session, "u-mei", sams, "comment")
     assert typed.slots["may_proceed"] is False and "isn't yours, so I can't comment on it" in text(typed)
