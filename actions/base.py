@@ -14,8 +14,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.channels.identity import speaker
+from bot.conversation.budget import action_timeout_seconds
 from bot.conversation.reply import Reply, with_notices
-from bot.core.config import action_timeout_seconds
 from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)

@@ -52,6 +52,7 @@ from bot.people.directory import people_text
 from bot.store import audit
 from bot.store.models import Company, Component, Job, User
 from bot.tickets import service as tickets
+from bot.tickets.content import category_for
 from bot.tickets.views import topic
 
 #: Words that mean "the company I did not just look at" ("no, the other company").
@@ -356,6 +357,17 @@ def open_ticket(
     note = None if note is None or note.strip().lower() in SKIP_WORDS else note.strip()
     roots = result.root_causes
     focus = roots[min(max(int(index or 0), 0), len(roots) - 1)] if roots else None
+    category = focus.kind if focus is not None else category_for(result)
+    earlier = conversation and tickets.open_in_conversation(
+        session, conversation, requester_id=user.id, company_id=result.company, period=result.period,
+        category=category)
+    if earlier:
+        noun = "incident" if earlier.category == "system_fault" else "ticket"
+        return Reply([f"🎫 You already have {noun} {earlier.number} open for {result.company} {result.period} "
+                      f"({earlier.status.replace('_', ' ')}, priority {earlier.priority}); I've not opened "
+                      f"another. Ask me \"status of {earlier.number}\" any time, or add to it with "
+                      f"\"comment on {earlier.number}\"."],
+                     [MY_TICKETS], {"ticket_number": earlier.number, "ticket_note": None})
     ticket = tickets.create_ticket(
         session, requester_id=user.id, company_id=result.company, diagnosis=result, note=note,
         idempotency_key=idempotency_key, focus=focus, conversation=conversation,

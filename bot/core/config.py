@@ -12,6 +12,7 @@ def database_url() -> str:
     return os.environ.get("CLOSEBOT_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
-def action_timeout_seconds() -> float:
-    """How long an action may wait for the store before it apologises instead."""
-    return float(os.environ.get("CLOSEBOT_ACTION_TIMEOUT", "8"))
+def lock_wait_seconds() -> float:
+    """How long a statement waits for a database lock before it fails (SQLite's busy timeout,
+    PostgreSQL's ``lock_timeout``): bounded, so an action's timeout can be longer."""
+    return float(os.environ.get("CLOSEBOT_LOCK_WAIT_SECONDS", "5"))

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.config import database_url
+from bot.core.config import database_url, lock_wait_seconds
 from bot.store.models import Base
 
 
@@ -21,9 +21,12 @@ def get_engine(url: Optional[str] = None) -> Engine:
 def _engine_for(url: str) -> Engine:
     """One pooled engine per URL, with the schema created on first use."""
     kwargs = {"future": True, "pool_pre_ping": True}
+    wait = lock_wait_seconds()
     if url.startswith("sqlite"):
         # Actions run in worker threads; SQLite must allow that.
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": wait}
+    elif url.startswith("postgresql"):
+        kwargs["connect_args"] = {"options": f"-c lock_timeout={int(wait * 1000)}"}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -17,7 +17,7 @@ from bot.core.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES, TICK
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.nlp.normalize import resolve_ticket_number
 from bot.store.db import begin_write
-from bot.store.models import Company, Ticket, TicketComment, TicketResolution, User
+from bot.store.models import Company, Ticket, TicketComment, TicketConversation, TicketResolution, User
 from bot.tickets.content import category_for, priority_for, summary_for
 from bot.tickets.events import CommentAdded, StatusChanged, TicketAssigned, TicketCreated, TicketResolved
 from bot.tickets.reactions import publish
@@ -120,6 +120,21 @@ def create_ticket(
         publish(session, TicketCreated(ticket, requester_id, conversation=conversation))
         return ticket
     raise RuntimeError("could not allocate a ticket number")
+
+
+def open_in_conversation(session: Session, conversation: str, *, requester_id: str, company_id: str,
+                         period: Optional[str], category: str) -> Optional[Ticket]:
+    """The requester's open ticket of this category for this close, opened in this conversation:
+    asking again (a retry after a slow answer, a second click) finds it instead of a twin."""
+    return session.scalar(
+        select(Ticket)
+        .join(TicketConversation, TicketConversation.ticket_id == Ticket.id)
+        .where(TicketConversation.conversation_key == conversation, Ticket.requester_id == requester_id,
+               Ticket.company_id == company_id, Ticket.period == period, Ticket.category == category,
+               Ticket.status.in_(OPEN_TICKET_STATUSES))
+        .order_by(Ticket.id)
+        .limit(1)
+    )
 
 
 def get_ticket(session: Session, number: str) -> Ticket:

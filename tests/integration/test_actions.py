@@ -34,8 +34,9 @@ def test_action_failure_becomes_an_apology(monkeypatch, tmp_path) -> None:
 def test_slow_store_times_out_with_a_message(monkeypatch) -> None:
     import time
 
-    monkeypatch.setenv("CLOSEBOT_ACTION_TIMEOUT", "0.2")
-    monkeypatch.setattr(closebot_actions, "as_speaker", lambda *a: time.sleep(1))
+    monkeypatch.setenv("CLOSEBOT_ACTION_TIMEOUT", "0.2")  # raised to the longest wait + 1 s: 1.1 s here
+    monkeypatch.setenv("CLOSEBOT_LOCK_WAIT_SECONDS", "0.1")
+    monkeypatch.setattr(closebot_actions, "as_speaker", lambda *a: time.sleep(2))
     messages, _ = run(closebot_actions.ActionGreet(), tracker("u-mei", {}))
     assert [m["text"] for m in messages] == [TIMEOUT_APOLOGY]
 

@@ -1,6 +1,6 @@
 """The conversation service on the demo scenario: roles, root causes first, tickets, status."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.conversation import employee
 from bot.conversation.reply import Reply
@@ -87,3 +87,20 @@ def test_system_status_lists_faults_and_failed_jobs(demo_session) -> None:
     demo_session.flush()
     assert "All monitored components are operational" in all_text(
         employee.system_status(demo_session, "u-alex"))
+
+
+def test_asking_again_in_the_same_conversation_finds_the_first_ticket(demo_session) -> None:
+    """A retry after a slow answer, or a second "open a ticket", must not open a twin."""
+    def open_ticket(key: str, conversation: str, index: float = 0.0):
+        return employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key=key,
+                                    conversation=conversation, index=index)
+
+    first = open_ticket("t1", "slack:T1:D1")
+    again = open_ticket("t2", "slack:T1:D1")
+    assert again.slots["ticket_number"] == first.slots["ticket_number"]
+    assert "already have" in all_text(again)
+    elsewhere = open_ticket("t3", "slack:T1:C9:1.2")
+    assert elsewhere.slots["ticket_number"] != first.slots["ticket_number"]
+    outage = open_ticket("t4", "slack:T1:D1", index=1.0)  # the bank gateway: an incident, not a twin
+    assert outage.slots["ticket_number"] not in (first.slots["ticket_number"], elsewhere.slots["ticket_number"])
+    assert demo_session.scalar(select(func.count()).select_from(Ticket).where(Ticket.requester_id == "u-mei")) == 3
