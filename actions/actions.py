@@ -1,13 +1,17 @@
-"""Custom actions of the employee flows: slots in, one ``bot.conversation`` call, messages and slots out."""
+"""Custom actions of the employee flows: the turn in, one ``bot.conversation`` call, messages out.
+
+An action passes the conversation key, the message and its entities; what the user is looking
+at (the diagnosis, the blocker, the ticket in focus) is kept on the server
+(``bot.conversation.view``), never read from a slot.
+"""
 
 import hashlib
-from typing import Optional
+from typing import List, Optional
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Tracker
 
 from actions.base import ServiceAction, as_speaker
-from bot.conversation import employee, knowledge
+from bot.conversation import employee, fixing, followup
 from bot.conversation.did_you_mean import did_you_mean
 from bot.conversation.reply import Reply
 from bot.conversation.targets import Said
@@ -16,6 +20,19 @@ from bot.conversation.targets import Said
 def slot_text(tracker: Tracker, name: str) -> Optional[str]:
     value = tracker.get_slot(name)
     return str(value) if value not in (None, "") else None
+
+
+def message_text(tracker: Tracker) -> str:
+    return tracker.latest_message.get("text") or ""
+
+
+def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
+    """The entity in this very message (not a slot remembered from earlier turns)."""
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def latest_entities(tracker: Tracker, name: str) -> List[str]:
+    return [str(v) for v in tracker.get_latest_entity_values(name) if v not in (None, "")]
 
 
 def turn_key(tracker: Tracker) -> str:
@@ -30,11 +47,6 @@ def turn_key(tracker: Tracker) -> str:
     return f"{sender}:{message_id}"
 
 
-def last_company(tracker: Tracker) -> Optional[str]:
-    last = tracker.get_slot("last_diagnosis") or {}
-    return last.get("company") if isinstance(last, dict) else None
-
-
 class ActionGreet(ServiceAction):
     def name(self) -> str:
         return "action_greet"
@@ -44,14 +56,17 @@ class ActionGreet(ServiceAction):
 
 
 class ActionDiagnoseClose(ServiceAction):
+    """A new question about a close, or a follow-up giving a period, company or module."""
+
     def name(self) -> str:
         return "action_diagnose_close"
 
     def call(self, tracker: Tracker) -> Reply:
         return as_speaker(
-            employee.diagnose_close, tracker,
-            company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
-            module_text=slot_text(tracker, "module"), previous_company=last_company(tracker),
+            employee.diagnose_close, tracker, conversation=tracker.sender_id,
+            company_text=latest_entity(tracker, "company"), period_text=latest_entity(tracker, "period"),
+            module_text=latest_entities(tracker, "module"), message=message_text(tracker),
+            follow_up=tracker.get_intent_of_latest_message() == "inform",
         )
 
 
@@ -60,10 +75,32 @@ class ActionNextBlocker(ServiceAction):
         return "action_next_blocker"
 
     def call(self, tracker: Tracker) -> Reply:
-        index = int(tracker.get_slot("blocker_index") or 0)
+        return as_speaker(employee.next_blocker, tracker, conversation=tracker.sender_id)
+
+
+class ActionFixBlocker(ServiceAction):
+    """ "How do I fix SO-1042 / the bank one / this one?" """
+
+    def name(self) -> str:
+        return "action_fix_blocker"
+
+    def call(self, tracker: Tracker) -> Reply:
         return as_speaker(
-            employee.next_blocker, tracker, tracker.get_slot("last_diagnosis"), index
+            fixing.fix_blocker, tracker, conversation=tracker.sender_id, message=message_text(tracker),
+            record=latest_entity(tracker, "record"), modules=latest_entities(tracker, "module"),
+            company_text=latest_entity(tracker, "company"),
         )
+
+
+class ActionFollowUp(ServiceAction):
+    """ "Who has it?", "when is it back?", "which account?", "who can grant it?" """
+
+    def name(self) -> str:
+        return "action_follow_up"
+
+    def call(self, tracker: Tracker) -> Reply:
+        return as_speaker(followup.follow_up, tracker, conversation=tracker.sender_id,
+                          message=message_text(tracker))
 
 
 class ActionOpenTicket(ServiceAction):
@@ -72,11 +109,10 @@ class ActionOpenTicket(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return as_speaker(
-            employee.open_ticket, tracker,
-            last=tracker.get_slot("last_diagnosis"), note=slot_text(tracker, "ticket_note"),
-            idempotency_key=turn_key(tracker), company_text=slot_text(tracker, "company"),
-            period_text=slot_text(tracker, "period"), module_text=slot_text(tracker, "module"),
-            index=tracker.get_slot("blocker_index"), conversation=tracker.sender_id,
+            employee.open_ticket, tracker, conversation=tracker.sender_id,
+            note=slot_text(tracker, "ticket_note"), idempotency_key=turn_key(tracker),
+            company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
+            module_text=slot_text(tracker, "module"),
         )
 
 
@@ -85,7 +121,7 @@ class ActionRecheck(ServiceAction):
         return "action_recheck"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(employee.recheck, tracker, tracker.get_slot("last_diagnosis"))
+        return as_speaker(employee.recheck, tracker, conversation=tracker.sender_id)
 
 
 class ActionNotifyOwner(ServiceAction):
@@ -93,10 +129,8 @@ class ActionNotifyOwner(ServiceAction):
         return "action_notify_owner"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(
-            employee.notify_owner, tracker, tracker.get_slot("last_diagnosis"),
-            tracker.get_slot("blocker_index"), idempotency_key=turn_key(tracker),
-        )
+        return as_speaker(employee.notify_owner, tracker, conversation=tracker.sender_id,
+                          idempotency_key=turn_key(tracker))
 
 
 class ActionShowAllRecords(ServiceAction):
@@ -104,10 +138,7 @@ class ActionShowAllRecords(ServiceAction):
         return "action_show_all_records"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(
-            employee.show_all_records, tracker, tracker.get_slot("last_diagnosis"),
-            tracker.get_slot("blocker_index"),
-        )
+        return as_speaker(employee.show_all_records, tracker, conversation=tracker.sender_id)
 
 
 class ActionTicketStatus(ServiceAction):
@@ -115,9 +146,9 @@ class ActionTicketStatus(ServiceAction):
         return "action_ticket_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(employee.ticket_status, tracker, Said(
-            tracker.latest_message.get("text"), next(tracker.get_latest_entity_values("ticket_number"), None),
-            slot_text(tracker, "ticket_number")))
+        return as_speaker(employee.ticket_status, tracker,
+                          Said(message_text(tracker), latest_entity(tracker, "ticket_number")),
+                          conversation=tracker.sender_id)
 
 
 class ActionMyTickets(ServiceAction):
@@ -133,7 +164,7 @@ class ActionSystemStatus(ServiceAction):
         return "action_system_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(employee.system_status, tracker)
+        return as_speaker(employee.system_status, tracker, conversation=tracker.sender_id)
 
 
 class ActionPreventRecurrence(ServiceAction):
@@ -143,9 +174,7 @@ class ActionPreventRecurrence(ServiceAction):
         return "action_prevent_recurrence"
 
     def call(self, tracker: Tracker) -> Reply:
-        return knowledge.prevent_recurrence(
-            tracker.get_slot("last_diagnosis"), int(tracker.get_slot("blocker_index") or 0)
-        )
+        return as_speaker(employee.prevent_recurrence, tracker, conversation=tracker.sender_id)
 
 
 class ActionDidYouMean(ServiceAction):
@@ -165,21 +194,11 @@ def selected_topic(message: dict) -> Optional[str]:
     return (selector.get("response") or {}).get("intent_response_key") or None
 
 
-class ActionAskTicketNote(Action):
+class ActionAskTicketNote(ServiceAction):
     """The ticket form's question, naming what the ticket will be about."""
 
     def name(self) -> str:
         return "action_ask_ticket_note"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        last = tracker.get_slot("last_diagnosis") or {}
-        about = f" for {last['company']} {last['period']}" if last.get("company") else ""
-        roots = [b for b in last.get("blockers", []) if not b.get("caused_by")]
-        index = min(max(int(tracker.get_slot("blocker_index") or 0), 0), max(len(roots) - 1, 0))
-        outage = roots and roots[index].get("kind") == "system_fault"
-        noun = f"an incident about {', '.join(roots[index]['refs'])}" if outage else "a ticket"
-        dispatcher.utter_message(
-            text=f"I'll open {noun}{about} with my diagnosis attached. Anything to add for the "
-            "helpdesk, e.g. what you already tried? Say 'no' to skip."
-        )
-        return []
+    def call(self, tracker: Tracker) -> Reply:
+        return as_speaker(employee.ask_ticket_note, tracker, conversation=tracker.sender_id)

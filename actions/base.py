@@ -14,6 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.channels.identity import speaker
+from bot.conversation import transcript
 from bot.conversation.budget import action_timeout_seconds
 from bot.conversation.reply import Reply, with_notices
 from bot.store.db import session_scope
@@ -34,13 +35,18 @@ def as_speaker(fn: Callable[..., Reply], tracker: Tracker, *args: Any, **kwargs:
     """Run ``fn(session, user_id, ...)`` in one transaction as the user who said this turn.
 
     Who that is comes from the store (``bot.channels.identity.speaker``: what the channel
-    verified for this very message), never from a slot or a tracker event. The user's pending
-    notices that no channel pushed come in front of the reply.
+    verified for this very message), never from a slot or a tracker event. The turn is kept in
+    the server's transcript of the conversation (what the user said, what they were answered),
+    and the user's pending notices that no channel pushed come in front of the reply.
     """
-    message_id = (tracker.latest_message or {}).get("message_id")
+    message = tracker.latest_message or {}
+    message_id = message.get("message_id")
     with session_scope() as session:
         user_id = speaker(session, tracker.sender_id, message_id) or ""
-        return with_notices(session, user_id, fn(session, user_id, *args, **kwargs))
+        transcript.record_user(session, tracker.sender_id, user_id, message_id, message.get("text"))
+        reply = with_notices(session, user_id, fn(session, user_id, *args, **kwargs))
+        transcript.record_answer(session, tracker.sender_id, user_id, message_id, reply.texts)
+        return reply
 
 
 class ServiceAction(Action, abc.ABC):

@@ -1,19 +1,18 @@
 """Actions of the helpdesk and finance-advisor flows: slots in, one bot call, render out."""
 
 import abc
-from typing import Any, Dict, Optional
+from typing import Any, Dict
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.actions import slot_text, turn_key
+from actions.actions import latest_entity, message_text, slot_text, turn_key
 from actions.base import ServiceAction, as_speaker
 from bot.conversation import advisors, helpdesk
 from bot.conversation.reply import Reply
 from bot.conversation.targets import Said
-from bot.conversation.transcript import build_transcript
 from bot.nlp.commands import free_text
 
 #: The intent that started a checked change -> what bot.conversation.helpdesk.check_change checks.
@@ -24,25 +23,10 @@ CHANGE_OF_INTENT = {
 }
 
 
-def message_text(tracker: Tracker) -> str:
-    return tracker.latest_message.get("text") or ""
-
-
-def latest_entity(tracker: Tracker, name: str) -> Optional[str]:
-    """The entity in this very message (not a slot remembered from earlier turns)."""
-    return next(tracker.get_latest_entity_values(name), None)
-
-
-def said(tracker: Tracker, focus: bool = True) -> Said:
-    """What this turn says about a ticket: its text and NLU value, and the ticket in focus
-    (used only when the message names none)."""
-    return Said(message_text(tracker), latest_entity(tracker, "ticket_number"),
-                slot_text(tracker, "ticket_number") if focus else None)
-
-
-def form_ticket(tracker: Tracker) -> Said:
-    """The ticket a form was started for (fixed by action_check_ticket_change)."""
-    return Said(focus=slot_text(tracker, "target_ticket"))
+def said(tracker: Tracker) -> Said:
+    """What this turn says about a ticket: its text and NLU value. The ticket in focus, used
+    only when the message names none, is the server's (``bot.conversation.view``)."""
+    return Said(message_text(tracker), latest_entity(tracker, "ticket_number"))
 
 
 class ActionHelpdeskQueue(ServiceAction):
@@ -51,7 +35,7 @@ class ActionHelpdeskQueue(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return as_speaker(helpdesk.queue, tracker, message_text(tracker),
-                          latest_entity(tracker, "company"))
+                          latest_entity(tracker, "company"), conversation=tracker.sender_id)
 
 
 class ActionAssignTicket(ServiceAction):
@@ -59,7 +43,8 @@ class ActionAssignTicket(ServiceAction):
         return "action_assign_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.assign, tracker, said(tracker), latest_entity(tracker, "person"))
+        return as_speaker(helpdesk.assign, tracker, said(tracker), latest_entity(tracker, "person"),
+                          conversation=tracker.sender_id)
 
 
 class ActionUpdateTicketStatus(ServiceAction):
@@ -67,7 +52,7 @@ class ActionUpdateTicketStatus(ServiceAction):
         return "action_update_ticket_status"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.set_status, tracker, said(tracker))
+        return as_speaker(helpdesk.set_status, tracker, said(tracker), conversation=tracker.sender_id)
 
 
 class ActionCheckTicketChange(ServiceAction):
@@ -78,7 +63,7 @@ class ActionCheckTicketChange(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         change = CHANGE_OF_INTENT.get(tracker.get_intent_of_latest_message() or "", "comment")
-        return as_speaker(helpdesk.check_change, tracker, said(tracker), change)
+        return as_speaker(helpdesk.check_change, tracker, said(tracker), change, conversation=tracker.sender_id)
 
 
 class ActionResolveTicket(ServiceAction):
@@ -86,7 +71,8 @@ class ActionResolveTicket(ServiceAction):
         return "action_resolve_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.resolve, tracker, form_ticket(tracker), slot_text(tracker, "resolution_note"))
+        return as_speaker(helpdesk.resolve, tracker, None, slot_text(tracker, "resolution_note"),
+                          conversation=tracker.sender_id)
 
 
 class ActionCommentTicket(ServiceAction):
@@ -94,7 +80,8 @@ class ActionCommentTicket(ServiceAction):
         return "action_comment_ticket"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.comment, tracker, form_ticket(tracker), slot_text(tracker, "comment_text"))
+        return as_speaker(helpdesk.comment, tracker, None, slot_text(tracker, "comment_text"),
+                          conversation=tracker.sender_id)
 
 
 class ActionAnswerEscalation(ServiceAction):
@@ -102,7 +89,8 @@ class ActionAnswerEscalation(ServiceAction):
         return "action_answer_escalation"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(advisors.answer, tracker, form_ticket(tracker), slot_text(tracker, "escalation_answer"))
+        return as_speaker(advisors.answer, tracker, None, slot_text(tracker, "escalation_answer"),
+                          conversation=tracker.sender_id)
 
 
 class ActionEscalate(ServiceAction):
@@ -111,11 +99,10 @@ class ActionEscalate(ServiceAction):
 
     def call(self, tracker: Tracker) -> Reply:
         return as_speaker(
-            advisors.escalate, tracker,
-            last=tracker.get_slot("last_diagnosis"), transcript=build_transcript(tracker.events),
-            idempotency_key=turn_key(tracker), said=said(tracker, focus=False),
+            advisors.escalate, tracker, conversation=tracker.sender_id,
+            idempotency_key=turn_key(tracker), said=said(tracker),
             company_text=slot_text(tracker, "company"), period_text=slot_text(tracker, "period"),
-            module_text=slot_text(tracker, "module"), conversation=tracker.sender_id,
+            module_text=slot_text(tracker, "module"),
         )
 
 
@@ -124,7 +111,7 @@ class ActionMyEscalations(ServiceAction):
         return "action_my_escalations"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(advisors.my_escalations, tracker)
+        return as_speaker(advisors.my_escalations, tracker, conversation=tracker.sender_id)
 
 
 class _AskNote(ServiceAction):
@@ -133,8 +120,7 @@ class _AskNote(ServiceAction):
     change = "comment"
 
     def call(self, tracker: Tracker) -> Reply:
-        return as_speaker(helpdesk.ask_note, tracker, slot_text(tracker, "target_ticket"),
-                          self.change)
+        return as_speaker(helpdesk.ask_note, tracker, self.change, conversation=tracker.sender_id)
 
 
 class ActionAskResolutionNote(_AskNote):

@@ -74,7 +74,7 @@ def action_costs(stack: Stack, http: requests.Session, sender: str, samples: int
                        params={"include_events": "ALL"}).json()
     domain = http.get(f"{stack.rasa_url}/domain", headers={"Accept": "application/json"}).json()
     version = http.get(f"{stack.rasa_url}/version").json()["version"]
-    if not tracker.get("slots", {}).get("last_diagnosis"):
+    if not tracker.get("slots", {}).get("has_blockers"):
         raise RuntimeError(f"conversation {sender} has no diagnosis to send to the action server")
     out: Dict[str, Any] = {}
     # What a correct answer contains, so a fast apology is never timed as the real work.
@@ -106,8 +106,11 @@ def db_costs(db_url: str, samples: int) -> Dict[str, Any]:
                 return fn(session, *args, **kwargs)
         return call
 
-    ticket = run(employee.open_ticket, "u-mei", last=None, note="bench",
-                 idempotency_key="bench-layer-ticket")().slots["ticket_number"]
+    from bot.conversation import view
+
+    run(employee.open_ticket, "u-mei", note=None, idempotency_key="bench-layer-ticket",
+        conversation="bench-layers")()
+    ticket = run(lambda s: view.load(s, "bench-layers", "u-mei").ticket)()
     return {
         "db:greet": summary_ms(_timed(run(employee.greet, "u-mei"), samples)),
         "db:diagnose (SQL checks only)": summary_ms(_timed(

@@ -4,13 +4,15 @@
 are for finance advisors only. Each function audits what it read or changed.
 """
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Optional, Union
 
 from sqlalchemy.orm import Session
 
-from bot.conversation import employee
+from bot.conversation import employee, helpdesk
+from bot.conversation import view as views
 from bot.conversation.reply import MY_TICKETS, Reply, intent_button, known_user
 from bot.conversation.targets import Said, as_said, named_or_focus, target
+from bot.conversation.transcript import conversation_transcript, said_here
 from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
 from bot.diagnosis.result import Diagnosis
@@ -27,46 +29,54 @@ def escalate(
     session: Session,
     user: User,
     *,
-    last: Optional[Dict[str, Any]],
-    transcript: List[Dict[str, str]],
+    conversation: str = "",
     idempotency_key: Optional[str] = None,
     said: Union[Said, str, None] = None,
     company_text: Optional[str] = None,
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
-    conversation: Optional[str] = None,
 ) -> Reply:
-    """Hand the user's close (or the ticket the message names) to the finance advisors with the context."""
+    """Hand the user's close (or the ticket the message names) to the finance advisors, with a
+    diagnosis the server computes now and the conversation as the server recorded it."""
     ticket = None
     said = as_said(said)
+    view = views.load(session, conversation, user.id)
+    shown = view.diagnosis
     if named_or_focus(session, Said(said.message, said.entity)) is not None:  # a ticket named: that one
         found = target(session, user, Said(said.message, said.entity), "escalate")
         if isinstance(found, Reply):
             return found
         ticket = found
-        if not last or last.get("company") != ticket.company_id:
-            last = ticket.diagnosis
-    if not last and ticket is None:
-        first = employee.diagnose_close(session, user.id, company_text=company_text, period_text=period_text,
-                                        module_text=module_text)
-        last = first.slots.get("last_diagnosis")
-        if not last:
+        if shown is None or shown.company != ticket.company_id:
+            shown = Diagnosis.from_dict(ticket.diagnosis) if ticket.diagnosis else None
+    if shown is None and ticket is None:
+        first = employee.diagnose_close(session, user.id, conversation=conversation, company_text=company_text,
+                                        period_text=period_text, module_text=module_text)
+        view = views.load(session, conversation, user.id)
+        shown = view.diagnosis
+        if shown is None:
             return first
-    diagnosis = Diagnosis.from_dict(last) if last else None
-    company_id = ticket.company_id if ticket else diagnosis.company
+    company_id = ticket.company_id if ticket else shown.company
     try:
         require_company_access(user, company_id)
     except PermissionDenied as exc:
         audit.record(session, user.id, "escalate_refused", company_id, {"reason": str(exc)})
         return Reply([str(exc)])
+    diagnosis = None
+    if shown is not None:
+        fresh = employee.fresh_diagnosis(session, user, shown)
+        diagnosis = fresh if isinstance(fresh, Diagnosis) else None
+    lines = conversation_transcript(session, conversation, user.id)
     outcome = escalations.escalate(
-        session, actor_id=user.id, company_id=company_id, diagnosis=diagnosis, transcript=transcript,
-        ticket=ticket, idempotency_key=idempotency_key, conversation=conversation,
+        session, actor_id=user.id, company_id=company_id, diagnosis=diagnosis, transcript=lines,
+        ticket=ticket, idempotency_key=idempotency_key, conversation=conversation or None,
     )
     t = outcome.ticket
+    view.focus_ticket(t.number)
+    views.save(session, view)
     what = f"{t.company_id} {t.period or ''}".strip()
-    plural = "s" if len(transcript) != 1 else ""
-    attached = f"my diagnosis and our conversation ({len(transcript)} message{plural})"
+    plural = "s" if len(lines) != 1 else ""
+    attached = f"my diagnosis and our conversation ({len(lines)} message{plural})"
     if outcome.created_ticket:
         text = (f"🧑‍💼 I've opened {t.number} for {what} and escalated it to the finance advisors, "
                 f"with {attached} attached.")
@@ -76,11 +86,11 @@ def escalate(
         text = (f"🧑‍💼 {t.number} ({what}) is escalated to the finance advisors, now priority "
                 f"{t.priority}, with {attached}.")
     text += f" Their answer will reach you here; ask \"status of {t.number}\" any time."
-    return Reply([text], [MY_TICKETS], {"ticket_number": t.number})
+    return Reply([text], [MY_TICKETS])
 
 
 @known_user
-def my_escalations(session: Session, user: User) -> Reply:
+def my_escalations(session: Session, user: User, *, conversation: str = "") -> Reply:
     """For advisors: unanswered escalations, most urgent first."""
     try:
         require_advisor(user, "have an escalation list")
@@ -97,32 +107,43 @@ def my_escalations(session: Session, user: User) -> Reply:
         lines.append(f"• {r.number} P{r.priority} {r.company} {r.period or ''} from "
                      f"{display(requester, r.requester)}: "
                      f"{shorten(topic(r.summary, r.company, r.period), 80)}")
+    if len(rows) == 1:
+        view = views.load(session, conversation, user.id)
+        view.focus_ticket(rows[0].number)
+        views.save(session, view)
     return Reply(
         [f"Escalations waiting for an answer ({len(rows)}), most urgent first:\n" + "\n".join(lines)],
         [intent_button(f"Answer {rows[0].number}", "answer_escalation", ticket_number=rows[0].number)],
-        {"ticket_number": rows[0].number},
     )
 
 
 @known_user
-def answer(session: Session, user: User, said: Union[Said, str, None], text: Optional[str]) -> Reply:
+def answer(session: Session, user: User, said: Union[Said, str, None], text: Optional[str], *,
+           conversation: str = "") -> Reply:
+    """Answer the escalation of the running form (or the one named) with what the advisor typed."""
     try:
         require_advisor(user, "answer escalations")
     except PermissionDenied as exc:
         audit.record(session, user.id, "answer_refused", user.company_id, {"role": user.role})
         return Reply([str(exc)], [MY_TICKETS])
-    found = target(session, user, as_said(said), "answer")
+    said = as_said(said) if said is not None else helpdesk.pending_ticket(session, user, conversation, "answer")
+    found = target(session, user, said, "answer")
     if isinstance(found, Reply):
         return found
+    text = said_here(session, conversation, user.id, text)
     if not text:
         return Reply([f"What is your answer to {found.number}?"])
     try:
         ticket, _ = escalations.answer(session, found.number, advisor_id=user.id, text=text)
     except NotFoundError as exc:
         return Reply([f"{exc}. Say \"my escalations\" to see yours."])
+    view = views.load(session, conversation, user.id)
+    view.focus_ticket(ticket.number)
+    view.pending = {}
+    views.save(session, view)
     requester = session.get(User, ticket.requester_id)
     return Reply(
         [f"💬 Sent to {display(requester, ticket.requester_id)}: they'll see it at their next "
          f"message, and it's on {ticket.number} as a comment."],
-        slots={"ticket_number": ticket.number, "escalation_answer": None},
+        slots={"escalation_answer": None},
     )

@@ -6,12 +6,13 @@ buttons and the slot values the conversation should remember. Nothing here knows
 """
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.conversation import helpdesk
+from bot.conversation import helpdesk, knowledge, transcript
+from bot.conversation import view as views
 from bot.conversation.render import diagnosis_buttons, local_time, render_blocker, render_diagnosis
 from bot.conversation.reply import (
     MY_TICKETS,
@@ -25,19 +26,21 @@ from bot.conversation.reply import (
     known_user,
 )
 from bot.conversation.targets import Said, as_said, named_or_focus, target
+from bot.conversation.view import View
 from bot.core import clock
 from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
 from bot.core.vocabulary import DONE_TICKET_STATUSES, MODULE_LABELS, OPEN_TICKET_STATUSES, module_words
 from bot.diagnosis.engine import diagnose
 from bot.diagnosis.kinds import kind_words
-from bot.diagnosis.result import Diagnosis
+from bot.diagnosis.result import Blocker, Diagnosis
 from bot.diagnosis.status import StatusReading, age_text, caveat
 from bot.fixes import owner_notes
 from bot.fixes.guide import SHOWN_ALL, Guide, guide
 from bot.fixes.recheck import compare
 from bot.integrations.statuspage import current_status, status_source
 from bot.nlp.normalize import resolve_company, resolve_module, resolve_period
+from bot.nlp.target import module_is_target
 from bot.outbox.config import system_name
 from bot.outbox.inline import deliver_now
 from bot.outbox.views import labelled, remote_states
@@ -48,9 +51,9 @@ from bot.people.access import (
     find_user,
     require_company_access,
 )
-from bot.people.directory import people_text
+from bot.people.directory import display, people_text
 from bot.store import audit
-from bot.store.models import Company, Component, Job, User
+from bot.store.models import Company, Component, Job, Ticket, User
 from bot.tickets import service as tickets
 from bot.tickets.content import category_for
 from bot.tickets.views import topic
@@ -78,27 +81,36 @@ def diagnose_close(
     session: Session,
     user: User,
     *,
+    conversation: str = "",
     company_text: Optional[str] = None,
     period_text: Optional[str] = None,
-    module_text: Optional[str] = None,
-    previous_company: Optional[str] = None,
+    module_text: Union[str, Sequence[str], None] = None,
+    message: Optional[str] = None,
+    follow_up: bool = False,
     now: Optional[datetime] = None,
 ) -> Reply:
     """Diagnose a blocked close and explain the first root cause in full.
 
-    ``previous_company`` is the company of the diagnosis the user saw last, so that
-    "no, the other company" can be resolved (with a question only when several fit).
-    Support staff who name no company get their directory company and a reminder that they
-    may name any other.
+    What is not named comes from the diagnosis in view: its company always ("no, the other
+    company" means the one besides it), its period and module on a follow-up ("what about
+    C200?", ``follow_up``). A module counts only when the message is about closing it
+    ("AR is still running, can we close?" asks about the general ledger). Support staff who
+    name no company get their directory company and a reminder that they may name another.
     """
     now = now or clock.now()
+    view = views.load(session, conversation, user.id)
+    before = view.diagnosis
     if company_text and _means_other_company(company_text):
-        picked = _other_company(session, user, previous_company)
+        picked = _other_company(session, user, before.company if before else None)
         if isinstance(picked, Reply):
             return picked
         company_text = picked
-    company_id = resolve_company(company_text) if company_text else user.company_id
-    company = session.get(Company, company_id)
+    if not company_text and before is not None:
+        company_text = before.company
+    if follow_up and before is not None:
+        period_text = period_text or (before.period if company_text == before.company else None)
+    module_text = _target_module(message, module_text, before.module if follow_up and before else None)
+    company = find_company(session, company_text) if company_text else session.get(Company, user.company_id)
     if company is None:
         return Reply([f"I don't know a company {company_text!r}. Your company is {user.company_id}."])
     try:
@@ -118,30 +130,65 @@ def diagnose_close(
         if not module:
             names = ", ".join(MODULE_LABELS.values())
             return Reply([f"I don't know a module {module_text!r}. I know: {names}."])
-    # Permission is only meaningful for someone of that company.
-    as_user = user.id if user.company_id == company.id else None
-    try:
-        result = diagnose(session, company.id, period=period, module=module, user_id=as_user, now=now,
-                          status=status_source())
-    except NotFoundError as exc:
-        return Reply([f"I can't diagnose that: {exc}."])
+    result = _diagnosis(session, user, company.id, period, module, now)
+    if isinstance(result, Reply):
+        return result
     audit.record(
         session, user.id, "diagnose", company.id,
         {"period": period, "module": module, "blockers": len(result.blockers)},
     )
-    slots = {
-        "company": company.id,
-        "period": period,
-        "module": module,
-        "last_diagnosis": result.to_dict(),
-        "blocker_index": 0.0,
-        "has_blockers": not result.can_close,
-    }
+    view.show(result)
+    views.save(session, view)
     first = _guide(session, result, 0, user.id, now)
     texts = render_diagnosis(result, company, first, now)
     if not company_text and user.role in CROSS_COMPANY_ROLES:
         texts.append(f"(I checked your own company {company.id}; name another company id to check it.)")
-    return Reply(texts, diagnosis_buttons(result, 0, first), slots)
+    return Reply(texts, diagnosis_buttons(result, 0, first), {"has_blockers": not result.can_close})
+
+
+def _diagnosis(session: Session, user: User, company_id: str, period: str, module: str,
+               now: Optional[datetime] = None) -> Union[Diagnosis, Reply]:
+    """The diagnosis the server computes now (permission is checked only for the company's own
+    people); what to say instead when it cannot run."""
+    as_user = user.id if user.company_id == company_id else None
+    try:
+        return diagnose(session, company_id, period=period, module=module, user_id=as_user,
+                        now=now or clock.now(), status=status_source())
+    except NotFoundError as exc:
+        return Reply([f"I can't diagnose that: {exc}."])
+
+
+def fresh_diagnosis(session: Session, user: User, shown: Diagnosis) -> Union[Diagnosis, Reply]:
+    """``shown``'s close diagnosed again now: what tickets and escalations store, never a
+    diagnosis that came back from the conversation."""
+    refused = refuse_unseen(session, user, shown)
+    if refused is not None:
+        return refused
+    return _diagnosis(session, user, shown.company, shown.period, shown.module)
+
+
+def _target_module(message: Optional[str], named: Union[str, Sequence[str], None],
+                   in_view: Optional[str]) -> Optional[str]:
+    """The module the message asks to close: the first named one it ties to closing; else the
+    module in view on a follow-up; else None (the general ledger)."""
+    mentions = [named] if isinstance(named, str) else list(named or [])
+    for mention in mentions:
+        if mention and module_is_target(message, mention):
+            return mention
+    return in_view
+
+
+def find_company(session: Session, text: str) -> Optional[Company]:
+    """The company an id ("c200") or a name ("Contoso", "northwind trading") names: the id
+    first, else the one company whose name contains the words."""
+    company = session.get(Company, resolve_company(text))
+    if company is not None:
+        return company
+    words = text.strip()
+    if len(words) < 3:
+        return None
+    named = session.scalars(select(Company).where(Company.name.ilike(f"%{words}%")).limit(2)).all()
+    return named[0] if len(named) == 1 else None
 
 
 def _means_other_company(text: str) -> bool:
@@ -163,7 +210,7 @@ def _other_company(session: Session, user: User, previous: Optional[str]) -> Uni
         audit.record(session, user.id, "diagnose_refused", previous, {"reason": "other company"})
         return Reply([f"You can only look at company {user.company_id}, so there is no other company "
                       "I can show you. For another company, ask its accountants or the helpdesk."],
-                     slots={"company": user.company_id, "has_blockers": None})
+                     slots={"has_blockers": None})
     if len(others) == 1:
         return others[0]
     return _company_question(others, "Which company do you mean?")
@@ -177,29 +224,46 @@ def _company_question(companies: List[str], question: str) -> Reply:
 
 
 @known_user
-def next_blocker(session: Session, user: User, last: Optional[Dict[str, Any]], index: int) -> Reply:
+def next_blocker(session: Session, user: User, *, conversation: str = "") -> Reply:
     """Walk to the next root cause of the diagnosis the user is looking at."""
-    if not last:
+    view = views.load(session, conversation, user.id)
+    result = view.diagnosis
+    if result is None:
         return Reply(["Let me look first: which period and company? "
                       "(e.g. \"why can't I close November?\")"])
-    result = Diagnosis.from_dict(last)
+    refused = refuse_unseen(session, user, result)
+    if refused is not None:
+        return refused
     roots = result.root_causes
-    nxt = max(index + 1, 0)
+    nxt = max(view.index + 1, 0)
     if nxt >= len(roots):
         more = "" if roots else " There was nothing blocking."
         if caveat(result.system_status):
             more += " " + caveat(result.system_status)
+        view.index = len(roots)
+        views.save(session, view)
         return Reply(
             [f"That was the last root cause.{more} Fix them and ask me to check again, "
              "or open a ticket if someone else must act."],
             [RECHECK, TICKET],
-            {"blocker_index": float(len(roots))},
         )
     guided = _guide(session, result, nxt, user.id)
     audit.record(session, user.id, "blocker_read", result.company,
                  {"period": result.period, "refs": roots[nxt].refs})
+    view.look_at(nxt)
+    views.save(session, view)
     text = f"{nxt + 1}/{len(roots)} " + render_blocker(result, roots[nxt], guided)
-    return Reply([text], diagnosis_buttons(result, nxt, guided), {"blocker_index": float(nxt)})
+    return Reply([text], diagnosis_buttons(result, nxt, guided))
+
+
+def refuse_unseen(session: Session, user: User, result: Diagnosis) -> Optional[Reply]:
+    """Whether the user may still see ``result``'s company, checked when it is shown."""
+    try:
+        require_company_access(user, result.company)
+    except PermissionDenied as exc:
+        audit.record(session, user.id, "blocker_refused", result.company, {"reason": str(exc)})
+        return Reply([str(exc)])
+    return None
 
 
 def _guide(session: Session, result: Diagnosis, index: int, viewer: str,
@@ -211,34 +275,32 @@ def _guide(session: Session, result: Diagnosis, index: int, viewer: str,
     return guide(session, result, roots[index], viewer, now=now, **kwargs)
 
 
-def _in_view(user: User, last: Optional[Dict[str, Any]], index: Optional[float]
-             ) -> Union[Tuple[Diagnosis, int], Reply]:
-    """The diagnosis and the root cause the user is looking at, or what to say instead."""
-    if not last:
+def _in_view(session: Session, user: User, conversation: str) -> Union[Tuple[View, Diagnosis, int], Reply]:
+    """The view, its diagnosis and the root cause the user is looking at, or what to say instead."""
+    view = views.load(session, conversation, user.id)
+    result = view.diagnosis
+    if result is None:
         return Reply(["I haven't diagnosed anything yet. Tell me what won't close "
                       "(e.g. \"why can't I close November?\")."])
-    result = Diagnosis.from_dict(last)
-    try:
-        require_company_access(user, result.company)
-    except PermissionDenied as exc:
-        return Reply([str(exc)])
+    refused = refuse_unseen(session, user, result)
+    if refused is not None:
+        return refused
     if not result.root_causes:
         unknown = caveat(result.system_status)
         return Reply([f"Nothing blocks {result.company} {result.period}: there is nobody to chase."
                       + (f" {unknown}" if unknown else "")],
                      [MY_TICKETS, STATUS])
-    position = min(max(int(index or 0), 0), len(result.root_causes) - 1)
-    return result, position
+    position = min(max(view.index, 0), len(result.root_causes) - 1)
+    return view, result, position
 
 
 @known_user
-def show_all_records(session: Session, user: User, last: Optional[Dict[str, Any]],
-                     index: Optional[float]) -> Reply:
+def show_all_records(session: Session, user: User, *, conversation: str = "") -> Reply:
     """Every record of the root cause in view (up to a message's worth)."""
-    view = _in_view(user, last, index)
-    if isinstance(view, Reply):
-        return view
-    result, position = view
+    found = _in_view(session, user, conversation)
+    if isinstance(found, Reply):
+        return found
+    _, result, position = found
     guided = _guide(session, result, position, user.id, limit=SHOWN_ALL)
     audit.record(session, user.id, "blocker_read", result.company,
                  {"period": result.period, "refs": result.root_causes[position].refs})
@@ -248,13 +310,13 @@ def show_all_records(session: Session, user: User, last: Optional[Dict[str, Any]
 
 
 @known_user
-def notify_owner(session: Session, user: User, last: Optional[Dict[str, Any]],
-                 index: Optional[float], idempotency_key: Optional[str] = None) -> Reply:
+def notify_owner(session: Session, user: User, *, conversation: str = "",
+                 idempotency_key: Optional[str] = None) -> Reply:
     """Leave the owners of the root cause in view a note with what to fix."""
-    view = _in_view(user, last, index)
-    if isinstance(view, Reply):
-        return view
-    result, position = view
+    found = _in_view(session, user, conversation)
+    if isinstance(found, Reply):
+        return found
+    _, result, position = found
     blocker = result.root_causes[position]
     people = owner_notes.owners(session, result, blocker)
     others = [p for p in people if p[0] != user.id]
@@ -276,18 +338,26 @@ def notify_owner(session: Session, user: User, last: Optional[Dict[str, Any]],
 
 
 @known_user
-def recheck(session: Session, user: User, last: Optional[Dict[str, Any]],
-            now: Optional[datetime] = None) -> Reply:
+def prevent_recurrence(session: Session, user: User, *, conversation: str = "") -> Reply:
+    """Prevention advice for the root cause in view (the overview when nothing is in view)."""
+    view = views.load(session, conversation, user.id)
+    if view.diagnosis is not None and refuse_unseen(session, user, view.diagnosis) is None:
+        return knowledge.prevent_recurrence(view.diagnosis.to_dict(), view.index)
+    return knowledge.prevent_recurrence(None)
+
+
+@known_user
+def recheck(session: Session, user: User, *, conversation: str = "", now: Optional[datetime] = None) -> Reply:
     """Diagnose the same close again and say what changed since the last look."""
-    if not last:
-        return diagnose_close(session, user.id, now=now)
-    before = Diagnosis.from_dict(last)
-    reply = diagnose_close(session, user.id, company_text=before.company, period_text=before.period,
-                           module_text=before.module, now=now)
-    after_dict = reply.slots.get("last_diagnosis")
-    if not after_dict:
+    before = views.load(session, conversation, user.id).diagnosis
+    if before is None:
+        return diagnose_close(session, user.id, conversation=conversation, now=now)
+    reply = diagnose_close(session, user.id, conversation=conversation, company_text=before.company,
+                           period_text=before.period, module_text=before.module, now=now)
+    view = views.load(session, conversation, user.id)
+    after = view.diagnosis
+    if after is None or after is before or "has_blockers" not in reply.slots:
         return reply
-    after = Diagnosis.from_dict(after_dict)
     changes = compare(before, after)
     target = module_words(after.module)
     lines = [f"🔁 Rechecked {after.company} {after.period} ({target}):"]
@@ -315,8 +385,9 @@ def recheck(session: Session, user: User, last: Optional[Dict[str, Any]],
         return Reply(["\n".join(lines)], [MY_TICKETS, STATUS], reply.slots)
     lines.append(f"{len(after.root_causes)} root cause{'s' if len(after.root_causes) != 1 else ''} "
                  "left. Say \"next\" to go through them.")
-    slots = dict(reply.slots, blocker_index=-1.0)
-    return Reply(["\n".join(lines)], [NEXT, TICKET], slots)
+    view.index = -1
+    views.save(session, view)
+    return Reply(["\n".join(lines)], [NEXT, TICKET], reply.slots)
 
 
 def _keys_text(keys: List[Tuple[str, str]]) -> str:
@@ -329,53 +400,60 @@ def open_ticket(
     session: Session,
     user: User,
     *,
-    last: Optional[Dict[str, Any]],
     note: Optional[str],
     idempotency_key: Optional[str],
+    conversation: str = "",
     company_text: Optional[str] = None,
     period_text: Optional[str] = None,
     module_text: Optional[str] = None,
-    index: Optional[float] = None,
-    conversation: Optional[str] = None,
 ) -> Reply:
-    """Open (once) a ticket carrying the diagnosis; diagnose first when there is none yet.
+    """Open (once) a ticket carrying a diagnosis the server computes now; diagnose first when
+    nothing is in view.
 
-    The ticket is about the root cause in view (``index``): asked while looking at an outage,
-    it is an incident (category ``system_fault``) whose priority follows that outage.
+    The ticket is about the root cause in view: asked while looking at an outage, it is an
+    incident (category ``system_fault``) whose priority follows that outage. The note is kept
+    only when the user typed it in this conversation (a slot can be forged).
     """
-    if not last:
-        first = diagnose_close(session, user.id, company_text=company_text, period_text=period_text,
-                               module_text=module_text)
-        last = first.slots.get("last_diagnosis")
-        if not last:
+    view = views.load(session, conversation, user.id)
+    if view.diagnosis is None:
+        first = diagnose_close(session, user.id, conversation=conversation, company_text=company_text,
+                               period_text=period_text, module_text=module_text)
+        view = views.load(session, conversation, user.id)
+        if view.diagnosis is None:
             return first
-    result = Diagnosis.from_dict(last)
-    try:
-        require_company_access(user, result.company)
-    except PermissionDenied as exc:
-        return Reply([str(exc)])
+    shown = view.diagnosis
+    refused = refuse_unseen(session, user, shown)
+    if refused is not None:
+        return refused
+    result = _diagnosis(session, user, shown.company, shown.period, shown.module)
+    if isinstance(result, Reply):
+        return result
+    note = transcript.said_here(session, conversation, user.id, note)
     note = None if note is None or note.strip().lower() in SKIP_WORDS else note.strip()
-    roots = result.root_causes
-    focus = roots[min(max(int(index or 0), 0), len(roots) - 1)] if roots else None
+    focus = same_blocker(result, view.blocker)
     category = focus.kind if focus is not None else category_for(result)
     earlier = conversation and tickets.open_in_conversation(
         session, conversation, requester_id=user.id, company_id=result.company, period=result.period,
         category=category)
     if earlier:
+        view.focus_ticket(earlier.number)
+        views.save(session, view)
         noun = "incident" if earlier.category == "system_fault" else "ticket"
         return Reply([f"🎫 You already have {noun} {earlier.number} open for {result.company} {result.period} "
                       f"({earlier.status.replace('_', ' ')}, priority {earlier.priority}); I've not opened "
                       f"another. Ask me \"status of {earlier.number}\" any time, or add to it with "
                       f"\"comment on {earlier.number}\"."],
-                     [MY_TICKETS], {"ticket_number": earlier.number, "ticket_note": None})
+                     [MY_TICKETS], {"ticket_note": None})
     ticket = tickets.create_ticket(
         session, requester_id=user.id, company_id=result.company, diagnosis=result, note=note,
-        idempotency_key=idempotency_key, focus=focus, conversation=conversation,
+        idempotency_key=idempotency_key, focus=focus, conversation=conversation or None,
     )
+    view.focus_ticket(ticket.number)
+    views.save(session, view)
     remote = deliver_now(session, ticket)  # commits the ticket first when it goes to a remote system
     noun = "Incident" if ticket.category == "system_fault" else "Ticket"
-    shown = ticket.number if remote is None or not remote.linked else f"{ticket.number} ({remote.label})"
-    head = (f"🎫 {noun} {shown} is open (priority {ticket.priority}, {ticket.category}) for "
+    shown_number = ticket.number if remote is None or not remote.linked else f"{ticket.number} ({remote.label})"
+    head = (f"🎫 {noun} {shown_number} is open (priority {ticket.priority}, {ticket.category}) for "
             f"{result.company} {result.period}, with the diagnosis attached.")
     ask = f"Ask me \"status of {ticket.number}\" any time."
     if remote is not None and remote.queued:
@@ -387,20 +465,60 @@ def open_ticket(
                 f"{ticket.number} and an operator will resend it. {ask}")
     else:
         text = f"{head} The helpdesk will pick it up; ask me \"status of {ticket.number}\" any time."
-    return Reply([text], [MY_TICKETS], {"ticket_number": ticket.number, "ticket_note": None})
+    return Reply([text], [MY_TICKETS], {"ticket_note": None})
 
 
 @known_user
-def ticket_status(session: Session, user: User, said: Union[Said, str, None]) -> Reply:
+def ask_ticket_note(session: Session, user: User, *, conversation: str = "") -> Reply:
+    """The ticket form's question, naming what the ticket will be about (the blocker in view)."""
+    view = views.load(session, conversation, user.id)
+    shown = view.diagnosis
+    if shown is not None and refuse_unseen(session, user, shown) is not None:
+        shown = None
+    about = f" for {shown.company} {shown.period}" if shown is not None else ""
+    blocker = view.blocker if shown is not None else None
+    outage = blocker is not None and blocker.kind == "system_fault"
+    noun = f"an incident about {', '.join(blocker.refs)}" if outage else "a ticket"
+    return Reply([f"I'll open {noun}{about} with my diagnosis attached. Anything to add for the "
+                  "helpdesk, e.g. what you already tried? Say 'no' to skip."])
+
+
+def same_blocker(result: Diagnosis, shown: Optional[Blocker]) -> Optional[Blocker]:
+    """The root cause of the fresh ``result`` that is the one the user was shown: same kind and
+    a record in common, else same kind; else the first root cause (None when nothing blocks)."""
+    roots = result.root_causes
+    if not roots:
+        return None
+    if shown is None:
+        return roots[0]
+    for blocker in roots:
+        if blocker.kind == shown.kind and (set(blocker.refs) & set(shown.refs) or not shown.refs):
+            return blocker
+    return next((b for b in roots if b.kind == shown.kind), roots[0])
+
+
+@known_user
+def ticket_status(session: Session, user: User, said: Union[Said, str, None], *,
+                  conversation: str = "") -> Reply:
     """The ticket the message names (or the one in focus); the user's tickets when neither."""
+    view = views.load(session, conversation, user.id)
     said = as_said(said)
+    said = Said(said.message, said.entity, view.ticket)
     if named_or_focus(session, said) is None:
         return my_tickets(session, user.id)
     ticket = target(session, user, said, "status")
     if isinstance(ticket, Reply):
         return ticket
     audit.record(session, user.id, "ticket_read", ticket.company_id, {"number": ticket.number})
-    assignee = ticket.assignee_id or "nobody yet"
+    view.focus_ticket(ticket.number)
+    views.save(session, view)
+    return Reply([ticket_text(session, ticket)])
+
+
+def ticket_text(session: Session, ticket: Ticket) -> str:
+    """A ticket in a few lines: status, priority, who has it, the summary, the latest word."""
+    assignee = display(session.get(User, ticket.assignee_id), ticket.assignee_id) if ticket.assignee_id \
+        else "nobody yet"
     shown = labelled(ticket.number, remote_states(session, [ticket.number]))
     text = (f"{shown}: {ticket.status.replace('_', ' ')} · priority {ticket.priority} · "
             f"assigned to {assignee}\n{ticket.summary}")
@@ -410,7 +528,7 @@ def ticket_status(session: Session, user: User, said: Union[Said, str, None]) ->
     elif ticket.comments:
         latest = ticket.comments[-1]
         text += f"\nLatest note ({latest.author_id or 'system'}): {latest.body}"
-    return Reply([text], slots={"ticket_number": ticket.number})
+    return text
 
 
 @known_user
@@ -430,7 +548,7 @@ def my_tickets(session: Session, user: User) -> Reply:
 
 
 @known_user
-def system_status(session: Session, user: User) -> Reply:
+def system_status(session: Session, user: User, *, conversation: str = "") -> Reply:
     """Components that are not operational (the store's and the status page's) and the
     company's failed or stuck batch jobs. Says "unknown" when the status page cannot be read:
     never "all operational" without a reading."""
@@ -454,6 +572,11 @@ def system_status(session: Session, user: User) -> Reply:
                   "status_page": None if reading is None else ("ok" if reading.available else "unknown")})
     unknown = caveat(reading)
     lines: List[str] = [f"⚠️ {unknown}"] if unknown else []
+    closing = [c for c in components if c.affects] or components
+    if len(closing) == 1:  # "when is it back?" is about the one outage that holds up a close
+        view = views.load(session, conversation, user.id)
+        view.focus_component(closing[0].id)
+        views.save(session, view)
     if components:
         lines.append("Components not fully working:")
         for c in components:

@@ -11,8 +11,10 @@ from typing import Dict, List, Optional, Union
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.conversation import view as views
 from bot.conversation.reply import MY_TICKETS, QUEUE, Reply, intent_button, known_user, known_user_or
 from bot.conversation.targets import Said, as_said, named_or_focus, target
+from bot.conversation.transcript import said_here
 from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
 from bot.core.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES
@@ -39,9 +41,11 @@ QUEUE_SIZE = 8
 
 @known_user
 def queue(
-    session: Session, user: User, message: Optional[str] = None, company_text: Optional[str] = None
+    session: Session, user: User, message: Optional[str] = None, company_text: Optional[str] = None, *,
+    conversation: str = "",
 ) -> Reply:
-    """Open close tickets, most urgent first (deadline, then priority); filters from the message."""
+    """Open close tickets, most urgent first (deadline, then priority); filters from the message.
+    A queue of one puts that ticket in focus ("take it"); a longer one puts none."""
     if user.role not in HELPDESK_ROLES:
         audit.record(session, user.id, "queue_refused", user.company_id, {"role": user.role})
         return Reply([QUEUE_REFUSAL], [MY_TICKETS])
@@ -77,8 +81,10 @@ def queue(
     more = f"\nShowing the first {QUEUE_SIZE}." if len(rows) == QUEUE_SIZE else ""
     top = next((r for r in rows if r.assignee is None), None)
     buttons = [intent_button(f"Take {top.number}", "assign_ticket", ticket_number=top.number)] if top else []
+    if len(rows) == 1:
+        _remember(session, user, conversation, rows[0].number)
     return Reply([f"{kind[:1].upper()}{kind[1:]}{label}, most urgent first:\n" + "\n".join(lines) + more],
-                 buttons, {"ticket_number": rows[0].number})
+                 buttons)
 
 
 def _deadlines(session: Session, company_ids: set) -> Dict[str, str]:
@@ -125,17 +131,21 @@ def _refuse(session: Session, user: User, ticket: Optional[Ticket], action: str,
 
 
 @known_user_or({"may_proceed": False})
-def check_change(session: Session, user: User, said: Union[Said, str, None], action: str) -> Reply:
+def check_change(session: Session, user: User, said: Union[Said, str, None], action: str, *,
+                 conversation: str = "") -> Reply:
     """Before asking for a note: may this user ``action`` (resolve, comment, answer) that ticket?
 
-    The reply's ``may_proceed`` slot says whether the form should start, and
-    ``target_ticket`` which ticket the form is about (fixed now, so a status question in the
-    middle of the form cannot change it). A refusal or a missing ticket is said now, not after
-    the user has typed their note. When the message names no ticket, the user's own single open
-    ticket (or an advisor's single pending escalation) is a better guess than the one in focus,
-    and a ticket in focus they may not see is a question, not a refusal.
+    The reply's ``may_proceed`` slot says whether the form should start; the ticket the form
+    is about is kept in the user's view as the pending change (fixed now, so a status question
+    in the middle of the form cannot change it, and no slot can). A refusal or a missing ticket
+    is said now, not after the user has typed their note. When the message names no ticket, the
+    user's own single open ticket (or an advisor's single pending escalation) is a better guess
+    than the one in focus, and a ticket in focus they may not see is a question, not a refusal.
     """
     said = as_said(said)
+    view = views.load(session, conversation, user.id)
+    view.pending = {}
+    views.save(session, view)
     try:
         if action == "resolve":
             require_helpdesk(user, "resolve")
@@ -146,7 +156,7 @@ def check_change(session: Session, user: User, said: Union[Said, str, None], act
         reply.slots["may_proceed"] = False
         return reply
     if named_or_focus(session, Said(said.message, said.entity)) is None:  # named none: guess, never refuse
-        focus = _only_candidate(session, user, action) or said.focus
+        focus = _only_candidate(session, user, action) or view.ticket
         if focus and not _visible(session, user, focus):
             focus = None
         said = Said(focus=focus)
@@ -160,8 +170,31 @@ def check_change(session: Session, user: User, said: Union[Said, str, None], act
         except NotFoundError as exc:
             return Reply([f"{exc}, so there is nothing to answer. Say \"my escalations\" for yours."],
                          slots={"may_proceed": False})
-    return Reply([], slots={"may_proceed": True, "ticket_number": found.number,
-                            "target_ticket": found.number})
+    view.focus_ticket(found.number)
+    view.pending = {"change": action, "ticket": found.number}
+    views.save(session, view)
+    return Reply([], slots={"may_proceed": True})
+
+
+def pending_ticket(session: Session, user: User, conversation: str, action: str) -> Said:
+    """The ticket the running form is about: the change ``check_change`` approved for it."""
+    pending = views.load(session, conversation, user.id).pending
+    return Said(focus=pending.get("ticket") if pending.get("change") == action else None)
+
+
+def _focused(session: Session, user: User, said: Union[Said, str, None], conversation: str) -> Said:
+    """``said`` with the ticket in the user's view as its focus (used only when it names none)."""
+    said = as_said(said)
+    return Said(said.message, said.entity, views.load(session, conversation, user.id).ticket)
+
+
+def _remember(session: Session, user: User, conversation: str, number: str, done: bool = False) -> None:
+    """The ticket just talked about is in focus; a finished form's change is no longer pending."""
+    view = views.load(session, conversation, user.id)
+    view.focus_ticket(number)
+    if done:
+        view.pending = {}
+    views.save(session, view)
 
 
 def _only_candidate(session: Session, user: User, action: str) -> Optional[str]:
@@ -182,10 +215,11 @@ def _visible(session: Session, user: User, number: str) -> bool:
 
 
 @known_user
-def assign(session: Session, user: User, said: Union[Said, str, None], person_text: Optional[str] = None) -> Reply:
+def assign(session: Session, user: User, said: Union[Said, str, None], person_text: Optional[str] = None, *,
+           conversation: str = "") -> Reply:
     """Assign the ticket the message names (or the one in focus, when it names none) to the named
     person (id, name or email), or to the asking user by default."""
-    said = as_said(said)
+    said = _focused(session, user, said, conversation)
     found = _queue_ticket(session, user, said, "assign", "assign", "assign")
     if isinstance(found, Reply):
         return found
@@ -201,63 +235,74 @@ def assign(session: Session, user: User, said: Union[Said, str, None], person_te
              for p in people[:4]],
         )
     ticket = tickets.assign(session, found.number, people[0].id, actor=user.id)
+    _remember(session, user, conversation, ticket.number)
     told = _told(session, ticket, user.id)
     return Reply(
         [f"👤 {ticket.number} is assigned to {display(people[0])}, status "
          f"{ticket.status.replace('_', ' ')}.{told}"],
-        slots={"ticket_number": ticket.number, "person": None},
+        slots={"person": None},
     )
 
 
 @known_user
-def set_status(session: Session, user: User, said: Union[Said, str, None]) -> Reply:
-    said = as_said(said)
+def set_status(session: Session, user: User, said: Union[Said, str, None], *, conversation: str = "") -> Reply:
+    said = _focused(session, user, said, conversation)
     found = _queue_ticket(session, user, said, "change the status of", "status", "update")
     if isinstance(found, Reply):
         return found
+    _remember(session, user, conversation, found.number)
     status = status_from_text(said.message)
     if status is None:
         return Reply([f"Which status for {found.number}? New, in progress or waiting; to close it, "
-                      f"say \"resolve {found.number}\" and give a resolution note."],
-                     slots={"ticket_number": found.number})
+                      f"say \"resolve {found.number}\" and give a resolution note."])
     if status in DONE_TICKET_STATUSES:
         return Reply([f"To mark {found.number} {status} I need a resolution note for the requester: "
                       f"say \"resolve {found.number}\"."],
-                     [intent_button(f"Resolve {found.number}", "resolve_ticket", ticket_number=found.number)],
-                     {"ticket_number": found.number})
+                     [intent_button(f"Resolve {found.number}", "resolve_ticket", ticket_number=found.number)])
     ticket = tickets.update_status(session, found.number, status, actor=user.id)
-    return Reply([f"{ticket.number} is now {status.replace('_', ' ')}.{_told(session, ticket, user.id)}"],
-                 slots={"ticket_number": ticket.number})
+    return Reply([f"{ticket.number} is now {status.replace('_', ' ')}.{_told(session, ticket, user.id)}"])
 
 
 @known_user
-def comment(session: Session, user: User, said: Union[Said, str, None], body: Optional[str]) -> Reply:
-    found = target(session, user, as_said(said), "comment")
+def comment(session: Session, user: User, said: Union[Said, str, None], body: Optional[str], *,
+            conversation: str = "") -> Reply:
+    """Comment on the ticket of the running form (or the one named); the comment is kept only
+    when the user typed it in this conversation."""
+    said = as_said(said) if said is not None else pending_ticket(session, user, conversation, "comment")
+    found = target(session, user, said, "comment")
     if isinstance(found, Reply):
         return found
+    body = said_here(session, conversation, user.id, body)
     if not body:
         return Reply([f"What should the comment on {found.number} say?"])
     ticket = tickets.add_comment(session, found.number, body, author_id=user.id)
+    _remember(session, user, conversation, ticket.number, done=True)
     return Reply([f"📝 Added to {ticket.number}.{_told(session, ticket, user.id)}"],
-                 slots={"ticket_number": ticket.number, "comment_text": None})
+                 slots={"comment_text": None})
 
 
 @known_user
-def resolve(session: Session, user: User, said: Union[Said, str, None], note: Optional[str]) -> Reply:
-    found = _queue_ticket(session, user, as_said(said), "resolve", "resolve", "resolve")
+def resolve(session: Session, user: User, said: Union[Said, str, None], note: Optional[str], *,
+            conversation: str = "") -> Reply:
+    """Resolve the ticket of the running form (or the one named) with the note the user typed."""
+    said = as_said(said) if said is not None else pending_ticket(session, user, conversation, "resolve")
+    found = _queue_ticket(session, user, said, "resolve", "resolve", "resolve")
     if isinstance(found, Reply):
         return found
+    note = said_here(session, conversation, user.id, note)
     if not note:
         return Reply([f"What was done to resolve {found.number}? The requester will read it."])
     ticket = tickets.resolve(session, found.number, note, actor=user.id)
+    _remember(session, user, conversation, ticket.number, done=True)
     return Reply([f"✅ {ticket.number} is resolved, with your note stored.{_told(session, ticket, user.id)}"],
-                 [QUEUE], {"ticket_number": ticket.number, "resolution_note": None})
+                 [QUEUE], {"resolution_note": None})
 
 
 @known_user
-def ask_note(session: Session, user: User, number: Optional[str], action: str) -> Reply:
+def ask_note(session: Session, user: User, action: str, *, conversation: str = "") -> Reply:
     """The forms' question, naming the ticket and what it is about, to someone who may see it
     (and, for an advisor's answer, the requester's last words)."""
+    number = pending_ticket(session, user, conversation, action).focus
     ticket = named_or_focus(session, Said(focus=number)) if number else None
     if not isinstance(ticket, Ticket) or not may_see_ticket(user, ticket):
         ticket = None

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.diagnosis.kinds import KINDS
 from bot.diagnosis.kinds.base import BlockerKind, GuideView
+from bot.diagnosis.kinds.components import WAITS_ON_SYSTEMS
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.people.directory import Person, names, people_text, person_text
 
@@ -107,3 +108,21 @@ def _steps(kind: Optional[BlockerKind], owners: Owners, viewer: Optional[str], s
         steps.append("notify")
     steps.append(kind.hand_over if kind is not None else "ticket")
     return steps
+
+
+def waits_on(diagnosis: Diagnosis, blocker: Blocker) -> List[Blocker]:
+    """The outages among the root causes that ``blocker`` waits on: a down component whose
+    modules include the blocker's, for the kinds that need a working system (a payment to
+    settle, a job to rerun). Fixing the blocker before the outage ends is moot."""
+    if blocker.kind not in WAITS_ON_SYSTEMS:
+        return []
+    if blocker.kind == "payment_issue" and "pending" not in blocker.summary:
+        return []  # only a pending payment waits for the bank; a failed or unmatched one is ours
+    return [b for b in diagnosis.root_causes
+            if b.kind == "system_fault" and b is not blocker and blocker.module in _affected(b, diagnosis)]
+
+
+def _affected(outage: Blocker, diagnosis: Diagnosis) -> List[str]:
+    """The modules an outage blocker holds up: its own and those it causes to stay open."""
+    index = diagnosis.blockers.index(outage)
+    return [outage.module] + [b.module for b in diagnosis.blockers if index in b.caused_by]

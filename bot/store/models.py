@@ -273,6 +273,39 @@ class InboundMessage(Base):
     received_at = Column(UTCDateTime, default=clock.now)
 
 
+class ConversationView(Base):
+    """What one verified user is looking at in one conversation, kept on the server: the
+    diagnosis the server computed, the root cause in view, the ticket, record and component in
+    focus, a pending confirmation (``bot.conversation.view``). A slot never carries any of it.
+    Plain strings: a view outlives a scenario reload (a recheck compares against it); whatever
+    it names is looked up and access-checked again when shown.
+    """
+
+    __tablename__ = "conversation_views"
+
+    conversation_key = Column(String(300), primary_key=True)
+    user_id = Column(String(64), primary_key=True)
+    state = Column(JSON)
+    updated_at = Column(UTCDateTime, default=clock.now)
+
+
+class ConversationLine(Base):
+    """One line of a conversation as the server saw it: what a verified user said in a turn
+    and what Closebot answered. Escalations attach these lines, never tracker events (which a
+    client can write). Plain strings: lines outlive scenario reloads, like the audit log."""
+
+    __tablename__ = "conversation_lines"
+    __table_args__ = (Index("ix_conversation_lines_key", "conversation_key", "user_id", "id"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_key = Column(String(300))
+    user_id = Column(String(64))
+    message_id = Column(String(64), nullable=True)
+    speaker = Column(String(16))  # user | bot
+    text = Column(Text)
+    at = Column(UTCDateTime, default=clock.now)
+
+
 class TicketConversation(Base):
     """The conversation a ticket was opened from: its news goes back there (the same thread)."""
 

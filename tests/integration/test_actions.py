@@ -41,7 +41,8 @@ def test_slow_store_times_out_with_a_message(monkeypatch) -> None:
     assert [m["text"] for m in messages] == [TIMEOUT_APOLOGY]
 
 
-def test_diagnosis_action_sets_slots_from_the_store(monkeypatch, db_url) -> None:
+def test_diagnosis_action_keeps_the_diagnosis_on_the_server(monkeypatch, db_url) -> None:
+    from bot.conversation import view
     from bot.scenario.load import load_file
     from bot.store.db import session_scope
     from tests.conftest import DEMO
@@ -49,11 +50,18 @@ def test_diagnosis_action_sets_slots_from_the_store(monkeypatch, db_url) -> None
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
     with session_scope() as s:
         load_file(s, DEMO)
-    messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei", {"period": "nov"}))
-    slots = {e["name"]: e["value"] for e in events}
-    assert slots["company"] == "C100" and slots["period"] == "2026-11"
-    assert slots["has_blockers"] is True
-    assert slots["last_diagnosis"]["blockers"]
+    trk = Tracker("u-mei", {"period": "2026-10"}, {
+        "text": "why can't I close nov", "intent": {"name": "report_blocked_close"}, "message_id": "m1",
+        "entities": [{"entity": "period", "value": "nov", "start": 19, "end": 22}]},
+        [], False, None, {}, "action_listen")
+    messages, events = run(closebot_actions.ActionDiagnoseClose(), trk)
+    # the slots steer the dialogue only; the diagnosis is the server's, for this user and conversation
+    assert {e["name"]: e["value"] for e in events} == {"has_blockers": True}
+    with session_scope() as s:
+        shown = view.load(s, "u-mei", "u-mei").diagnosis
+        assert view.load(s, "u-mei", "u-alex").diagnosis is None
+    assert (shown.company, shown.period) == ("C100", "2026-11")  # the message's period, not the slot's
+    assert shown.blockers
     assert any(m.get("buttons") for m in messages)
 
 
@@ -89,13 +97,14 @@ def test_parallel_conversations_of_one_user(monkeypatch, db_url) -> None:
     messages, _ = run(closebot_actions.ActionGreet(), tracker("u-mei:2", {}))
     assert messages[0]["text"].startswith("Hi Mei!")
     messages, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-mei:2", {}))
-    assert {e["name"]: e["value"] for e in events}["company"] == "C100"
+    assert messages[0]["text"].startswith("C100 can't close")
     messages, _ = run(closebot_actions.ActionGreet(), tracker(":2", {}))
     assert "not registered" in messages[0]["text"]
 
 
 def test_fix_actions_act_on_the_blocker_in_view(monkeypatch, db_url) -> None:
-    """Notify and the ticket question follow ``blocker_index``; the ticket form names an incident."""
+    """Notify and the ticket question follow the blocker the server has in view (brought there
+    by "how do I fix …"), whatever the slots say; the ticket form names an incident."""
     from bot.scenario.load import load_file
     from bot.store.db import session_scope
     from tests.conftest import DEMO
@@ -103,16 +112,21 @@ def test_fix_actions_act_on_the_blocker_in_view(monkeypatch, db_url) -> None:
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
     with session_scope() as s:
         load_file(s, DEMO)
-    _, events = run(closebot_actions.ActionDiagnoseClose(), tracker("u-alex", {}))
-    slots = {e["name"]: e["value"] for e in events}
-    roots = [b for b in slots["last_diagnosis"]["blockers"] if not b["caused_by"]]
-    outage = next(i for i, b in enumerate(roots) if b["kind"] == "system_fault")
-    in_view = {**slots, "blocker_index": float(outage)}
-    messages, _ = run(closebot_actions.ActionAskTicketNote(), tracker("u-alex", in_view))
+    forged = {"blocker_index": 0.0, "last_diagnosis": {"company": "C200", "blockers": []}}
+    run(closebot_actions.ActionDiagnoseClose(), tracker("u-alex", forged))
+
+    def fix(text: str) -> list:
+        trk = Tracker("u-alex", forged, {"text": text, "intent": {"name": "fix_blocker"}, "message_id": text},
+                      [], False, None, {}, "action_listen")
+        return run(closebot_actions.ActionFixBlocker(), trk)[0]
+
+    assert "How to fix bank-gateway" in fix("how do I fix the bank gateway?")[0]["text"]
+    messages, _ = run(closebot_actions.ActionAskTicketNote(), tracker("u-alex", forged))
     assert "an incident about bank-gateway" in messages[0]["text"]
-    messages, _ = run(closebot_actions.ActionNotifyOwner(), tracker("u-alex", in_view))
+    messages, _ = run(closebot_actions.ActionNotifyOwner(), tracker("u-alex", forged))
     assert "Hana Kim (u-hana)" in messages[0]["text"]  # the helpdesk owns an outage
-    messages, _ = run(closebot_actions.ActionNotifyOwner(), tracker("u-alex", {**slots, "blocker_index": 0.0}))
+    assert "How to fix SO-1042" in fix("and SO-1042?")[0]["text"]
+    messages, _ = run(closebot_actions.ActionNotifyOwner(), tracker("u-alex", forged))
     assert "Mei Chen (u-mei)" in messages[0]["text"]  # SO-1042's owner
 
 

@@ -2,9 +2,10 @@
 
 from sqlalchemy import func, select
 
-from bot.conversation import employee
+from bot.conversation import employee, fixing
 from bot.conversation.reply import Reply
 from bot.store.models import AuditEntry, Component, Ticket
+from tests.conftest import focus_ticket, in_view, shown_dict
 
 
 def all_text(reply: Reply) -> str:
@@ -22,12 +23,12 @@ def test_unknown_sender_is_told_how_to_get_access(demo_session) -> None:
 def test_employee_diagnosis_names_root_cause_fix_owner(demo_session) -> None:
     reply = employee.diagnose_close(demo_session, "u-mei", period_text="November")
     text = all_text(reply)
-    first = reply.slots["last_diagnosis"]["blockers"][0]
+    first = shown_dict(demo_session, "u-mei")["blockers"][0]
     assert first["caused_by"] == []
     assert all(ref in text for ref in first["refs"])
     assert "Fix:" in text and "Who:" in text and "Next time:" in text
     assert "业务系统未结账" in text
-    assert reply.slots["has_blockers"] is True and reply.slots["period"] == "2026-11"
+    assert reply.slots == {"has_blockers": True} and in_view(demo_session, "u-mei").period == "2026-11"
     assert [b.payload for b in reply.buttons] == ["/ask_next_blocker", "/open_ticket"]
     audit = demo_session.scalars(select(AuditEntry).where(AuditEntry.action == "diagnose")).all()
     assert [(a.actor, a.company_id) for a in audit] == [("u-mei", "C100")]
@@ -36,33 +37,34 @@ def test_employee_diagnosis_names_root_cause_fix_owner(demo_session) -> None:
 def test_employee_cannot_look_at_another_company(demo_session) -> None:
     reply = employee.diagnose_close(demo_session, "u-mei", company_text="c200")
     assert "only look at company C100" in all_text(reply)
-    assert "last_diagnosis" not in reply.slots
+    assert in_view(demo_session, "u-mei") is None
 
 
 def test_helpdesk_may_diagnose_any_company(demo_session) -> None:
     reply = employee.diagnose_close(demo_session, "u-hana", company_text="c200")
-    assert reply.slots["company"] == "C200" and reply.slots["has_blockers"] is False
+    assert in_view(demo_session, "u-hana").company == "C200" and reply.slots["has_blockers"] is False
     assert "can run the close" in all_text(reply)
 
 
 def test_walks_through_every_root_cause_then_stops(demo_session) -> None:
-    first = employee.diagnose_close(demo_session, "u-alex")
-    roots = [b for b in first.slots["last_diagnosis"]["blockers"] if not b["caused_by"]]
-    index, seen = 0, [roots[0]["refs"]]
+    employee.diagnose_close(demo_session, "u-alex")
+    roots = [b for b in shown_dict(demo_session, "u-alex")["blockers"] if not b["caused_by"]]
+    seen = [roots[0]["refs"]]
     for _ in range(len(roots) - 1):
-        reply = employee.next_blocker(demo_session, "u-alex", first.slots["last_diagnosis"], index)
-        index = int(reply.slots["blocker_index"])
+        reply = employee.next_blocker(demo_session, "u-alex")
         seen.append(next(r["refs"] for r in roots if all(ref in all_text(reply) for ref in r["refs"])))
     assert len(seen) == len(roots)
-    end = employee.next_blocker(demo_session, "u-alex", first.slots["last_diagnosis"], index)
+    end = employee.next_blocker(demo_session, "u-alex")
     assert "last root cause" in all_text(end)
 
 
 def test_open_ticket_diagnoses_first_and_is_idempotent(demo_session) -> None:
-    reply = employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key="u-mei:42")
-    again = employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key="u-mei:42")
-    assert reply.slots["ticket_number"] == again.slots["ticket_number"]
-    ticket = demo_session.scalar(select(Ticket).where(Ticket.number == reply.slots["ticket_number"]))
+    employee.open_ticket(demo_session, "u-mei", note="no", idempotency_key="u-mei:42")
+    number = focus_ticket(demo_session, "u-mei")
+    employee.open_ticket(demo_session, "u-mei", note="no", idempotency_key="u-mei:42")
+    assert focus_ticket(demo_session, "u-mei") == number
+    assert demo_session.scalar(select(func.count()).select_from(Ticket).where(Ticket.requester_id == "u-mei")) == 1
+    ticket = demo_session.scalar(select(Ticket).where(Ticket.number == number))
     assert ticket.company_id == "C100" and ticket.diagnosis["blockers"]
     assert "Requester" not in ticket.summary  # "no" means no note
 
@@ -91,16 +93,17 @@ def test_system_status_lists_faults_and_failed_jobs(demo_session) -> None:
 
 def test_asking_again_in_the_same_conversation_finds_the_first_ticket(demo_session) -> None:
     """A retry after a slow answer, or a second "open a ticket", must not open a twin."""
-    def open_ticket(key: str, conversation: str, index: float = 0.0):
-        return employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key=key,
-                                    conversation=conversation, index=index)
+    def open_ticket(key: str, conversation: str) -> str:
+        reply = employee.open_ticket(demo_session, "u-mei", note="no", idempotency_key=key,
+                                     conversation=conversation)
+        return focus_ticket(demo_session, "u-mei",
+                            conversation) + ("*" if "already have" in all_text(reply) else "")
 
     first = open_ticket("t1", "slack:T1:D1")
-    again = open_ticket("t2", "slack:T1:D1")
-    assert again.slots["ticket_number"] == first.slots["ticket_number"]
-    assert "already have" in all_text(again)
+    assert open_ticket("t2", "slack:T1:D1") == first + "*"
     elsewhere = open_ticket("t3", "slack:T1:C9:1.2")
-    assert elsewhere.slots["ticket_number"] != first.slots["ticket_number"]
-    outage = open_ticket("t4", "slack:T1:D1", index=1.0)  # the bank gateway: an incident, not a twin
-    assert outage.slots["ticket_number"] not in (first.slots["ticket_number"], elsewhere.slots["ticket_number"])
+    assert elsewhere != first
+    fixing.fix_blocker(demo_session, "u-mei", conversation="slack:T1:D1", message="the bank gateway")
+    outage = open_ticket("t4", "slack:T1:D1")  # the bank gateway: an incident, not a twin
+    assert outage not in (first, elsewhere) and not outage.endswith("*")
     assert demo_session.scalar(select(func.count()).select_from(Ticket).where(Ticket.requester_id == "u-mei")) == 3

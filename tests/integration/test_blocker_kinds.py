@@ -101,8 +101,13 @@ def test_a_new_kind_needs_one_entry_and_its_check(demo_session, monkeypatch) -> 
 
 
 def test_a_diagnosis_naming_an_unknown_kind_still_guides(demo_session) -> None:
-    """A stored diagnosis may name a kind this version no longer has: say what it says."""
-    last = employee.diagnose_close(demo_session, "u-alex").slots["last_diagnosis"]
-    last["blockers"][0]["kind"] = "retired_kind"
-    reply = employee.next_blocker(demo_session, "u-alex", last, -1)
-    assert last["blockers"][0]["summary"] in reply.texts[0]
+    """A diagnosis kept in view may name a kind this version no longer has: say what it says."""
+    from bot.conversation import view
+
+    employee.diagnose_close(demo_session, "u-alex")
+    kept = view.load(demo_session, "", "u-alex")
+    kept.diagnosis.blockers[0].kind = "retired_kind"
+    kept.index = -1
+    view.save(demo_session, kept)
+    reply = employee.next_blocker(demo_session, "u-alex")
+    assert kept.diagnosis.blockers[0].summary in reply.texts[0]

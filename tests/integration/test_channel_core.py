@@ -17,6 +17,7 @@ from bot.conversation.reply import with_notices
 from bot.people import inbox
 from bot.store.models import InboundMessage, NoticeDelivery, Notification, User
 from bot.tickets import service as tickets
+from tests.conftest import focus_ticket
 
 DM = conversation_key("slack", "T1", "D-mei")
 THREAD = conversation_key("slack", "T1", "C-close", "1712345678.000100")
@@ -117,8 +118,8 @@ class _Scope:
 def test_ticket_news_goes_to_the_thread_the_ticket_came_from(demo_session) -> None:
     message_id = _said(demo_session, THREAD, "u-mei", "Ev-open")
     assert speaker(demo_session, THREAD, message_id) == "u-mei"
-    number = employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key="k1",
-                                  conversation=THREAD).slots["ticket_number"]
+    employee.open_ticket(demo_session, "u-mei", note="no", idempotency_key="k1", conversation=THREAD)
+    number = focus_ticket(demo_session, "u-mei", THREAD)
     _said(demo_session, DM, "u-mei", "Ev-later")  # Mei wrote elsewhere since: the news still goes to the thread
     helpdesk.assign(demo_session, "u-hana", number, "li.wei")
     inbox.notify(demo_session, "u-mei", "a colleague's note")  # not about a ticket: her latest conversation

@@ -10,6 +10,7 @@ from bot.conversation.render import deadline_text
 from bot.core import clock
 from bot.store.models import Company
 from bot.tickets import service as tickets
+from tests.conftest import focus_ticket
 
 ROOT = Path(__file__).resolve().parents[2]
 MOMENT = datetime(2026, 12, 2, 14, 0, tzinfo=timezone.utc)
@@ -38,8 +39,8 @@ def test_tickets_deadlines_and_audit_read_the_frozen_clock(demo_session) -> None
     early = MOMENT - timedelta(days=12)
     with clock.frozen(early):
         assert deadline_text(company).endswith("12 d 20 h left)")
-        reply = employee.open_ticket(demo_session, "u-mei", last=None, note="no", idempotency_key="k")
-        ticket = tickets.get_ticket(demo_session, reply.slots["ticket_number"])
+        employee.open_ticket(demo_session, "u-mei", note="no", idempotency_key="k")
+        ticket = tickets.get_ticket(demo_session, focus_ticket(demo_session, "u-mei"))
         assert ticket.created_at == ticket.updated_at == early
         # Far from the deadline nothing is raised: the worst blocker (high) gives priority 2;
         # on the real clock (the deadline has passed) it would be 1.

@@ -10,6 +10,7 @@ from bot.conversation import employee
 from bot.conversation.knowledge import OVERVIEW_TOPICS, TOPICS, prevent_recurrence
 from bot.diagnosis.kinds import KINDS, kind_words
 from bot.diagnosis.result import Diagnosis
+from tests.conftest import shown_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "knowledge"
@@ -59,8 +60,9 @@ def test_without_a_diagnosis_the_overview_offers_topics() -> None:
 
 
 def _diagnosis(session, company: str = "C100") -> dict:
-    reply = employee.diagnose_close(session, "u-root" if company != "C100" else "u-mei", company_text=company)
-    return reply.slots["last_diagnosis"]
+    user = "u-root" if company != "C100" else "u-mei"
+    employee.diagnose_close(session, user, company_text=company)
+    return shown_dict(session, user)
 
 
 @pytest.mark.parametrize("index", [0, 1, 3])
@@ -89,6 +91,17 @@ def test_an_index_past_the_end_stays_on_the_last_blocker(demo_session) -> None:
     last = _diagnosis(demo_session)
     roots = Diagnosis.from_dict(last).root_causes
     assert KINDS[roots[-1].kind].prevention in prevent_recurrence(last, 99).texts[0]
+
+
+def test_the_prevention_service_follows_the_blocker_in_view(demo_session) -> None:
+    """employee.prevent_recurrence reads the server's view: "next" moves the advice along."""
+    roots = Diagnosis.from_dict(_diagnosis(demo_session)).root_causes
+    assert KINDS[roots[0].kind].prevention in employee.prevent_recurrence(demo_session, "u-mei").texts[0]
+    employee.next_blocker(demo_session, "u-mei")
+    assert KINDS[roots[1].kind].prevention in employee.prevent_recurrence(demo_session, "u-mei").texts[0]
+    # nothing in view in another conversation: the overview, not someone's diagnosis
+    other = employee.prevent_recurrence(demo_session, "u-mei", conversation="elsewhere")
+    assert len(other.buttons) == len(OVERVIEW_TOPICS)
 
 
 def test_nothing_blocking_says_so_and_offers_the_overview(demo_session) -> None:

@@ -8,7 +8,7 @@ from typing import Dict, Tuple
 import pytest
 from sqlalchemy import func, select
 
-from bot.conversation import advisors, employee, helpdesk
+from bot.conversation import advisors, employee, helpdesk, transcript, view
 from bot.conversation.reply import Reply
 from bot.conversation.targets import Said
 from bot.store.models import Escalation, Ticket, TicketComment, TicketResolution
@@ -47,23 +47,42 @@ def changed(before: Dict[str, Tuple], after: Dict[str, Tuple]) -> set:
     return {n for n in after if before.get(n) != after[n]}
 
 
+def in_focus(session, who: str) -> None:
+    """The conversation was last about FOCUS: the server keeps it in the user's view."""
+    kept = view.load(session, "", who)
+    kept.focus_ticket(FOCUS)
+    view.save(session, kept)
+
+
+def _command(who: str, run):
+    def command(session, number: str) -> Reply:
+        in_focus(session, who)
+        return run(session, number)
+    return command
+
+
 COMMANDS = {
-    "status": lambda s, n: employee.ticket_status(s, "u-mei", Said(f"status of {n}?", focus=FOCUS)),
-    "assign": lambda s, n: helpdesk.assign(s, "u-hana", Said(f"assign {n} to li.wei", focus=FOCUS)),
-    "set status": lambda s, n: helpdesk.set_status(s, "u-hana", Said(f"put {n} on hold", focus=FOCUS)),
-    "comment": lambda s, n: _form(s, "u-mei", n, "comment", lambda t: helpdesk.comment(s, "u-mei", t, "called")),
-    "resolve": lambda s, n: _form(s, "u-hana", n, "resolve", lambda t: helpdesk.resolve(s, "u-hana", t, "done")),
-    "escalate": lambda s, n: advisors.escalate(s, "u-mei", last=None, transcript=[], idempotency_key=f"e-{n}",
-                                               said=Said(f"escalate {n} to a finance advisor")),
+    "status": _command("u-mei", lambda s, n: employee.ticket_status(s, "u-mei", Said(f"status of {n}?"))),
+    "assign": _command("u-hana", lambda s, n: helpdesk.assign(s, "u-hana", Said(f"assign {n} to li.wei"))),
+    "set status": _command("u-hana", lambda s, n: helpdesk.set_status(s, "u-hana", Said(f"put {n} on hold"))),
+    "comment": _command("u-mei", lambda s, n: _form(s, "u-mei", n, "comment", "called",
+                                                    lambda: helpdesk.comment(s, "u-mei", None, "called"))),
+    "resolve": _command("u-hana", lambda s, n: _form(s, "u-hana", n, "resolve", "done",
+                                                     lambda: helpdesk.resolve(s, "u-hana", None, "done"))),
+    "escalate": _command("u-mei", lambda s, n: advisors.escalate(
+        s, "u-mei", idempotency_key=f"e-{n}", said=Said(f"escalate {n} to a finance advisor"))),
 }
 
 
-def _form(session, who: str, number: str, change: str, finish) -> Reply:
-    """A form command: the check names the ticket, then the form acts on the one it fixed."""
-    checked = helpdesk.check_change(session, who, Said(f"{change} {number}", focus=FOCUS), change)
+def _form(session, who: str, number: str, change: str, note: str, finish) -> Reply:
+    """A form command: the check names the ticket, then the form acts on the one it fixed (kept
+    on the server), with the note the user typed."""
+    command = f"{change} {number}: {note}"
+    transcript.record_user(session, "", who, None, command)
+    checked = helpdesk.check_change(session, who, Said(command), change)
     if not checked.slots.get("may_proceed"):
         return checked
-    return finish(Said(focus=checked.slots["target_ticket"]))
+    return finish()
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
@@ -95,7 +114,8 @@ def test_the_requesters_open_tickets_are_offered(store) -> None:
 
 def test_a_command_naming_no_ticket_uses_the_one_in_focus(store) -> None:
     before = snapshot(store)
-    reply = helpdesk.set_status(store, "u-hana", Said("put it on hold", focus=FOCUS))
+    in_focus(store, "u-hana")
+    reply = helpdesk.set_status(store, "u-hana", Said("put it on hold"))
     store.commit()
     assert f"{FOCUS} is now waiting" in text(reply)
     assert changed(before, snapshot(store)) == {FOCUS}

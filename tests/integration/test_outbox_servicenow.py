@@ -21,7 +21,7 @@ from bot.core.clock import now as utcnow
 from bot.integrations.ticketing.factory import close_backends
 from bot.outbox import worker as outbox_worker
 from bot.store.models import AuditEntry, Notification, OutboxEntry, TicketLink
-from tests.conftest import BIN
+from tests.conftest import BIN, focus_ticket
 from tests.fakes.servicenow import FakeServiceNow
 from tests.outbox_support import open_ticket, rows, write_config
 
@@ -136,11 +136,10 @@ def test_the_work_loop_delivers_and_stops_on_sigterm(demo_session, env, sn) -> N
 
 
 def test_open_a_ticket_names_the_incident_when_servicenow_answers(demo_session, env, sn) -> None:
-    reply = employee.diagnose_close(demo_session, "u-mei")
-    last = reply.slots["last_diagnosis"]
-    opened = employee.open_ticket(demo_session, "u-mei", last=last, note=None, idempotency_key="u-mei:t1")
+    employee.diagnose_close(demo_session, "u-mei")
+    opened = employee.open_ticket(demo_session, "u-mei", note=None, idempotency_key="u-mei:t1")
     demo_session.commit()
-    number = opened.slots["ticket_number"]
+    number = focus_ticket(demo_session, "u-mei")
     assert f"{number} (ServiceNow INC0010001) is open" in opened.texts[0]
     # the reply said it: no second notice at the next message
     assert not demo_session.scalars(select(Notification).where(
@@ -149,10 +148,10 @@ def test_open_a_ticket_names_the_incident_when_servicenow_answers(demo_session, 
 
 def test_open_a_ticket_while_servicenow_is_down_says_queued(demo_session, env, sn) -> None:
     sn.down()
-    last = employee.diagnose_close(demo_session, "u-mei").slots["last_diagnosis"]
-    opened = employee.open_ticket(demo_session, "u-mei", last=last, note=None, idempotency_key="u-mei:t1")
+    employee.diagnose_close(demo_session, "u-mei")
+    opened = employee.open_ticket(demo_session, "u-mei", note=None, idempotency_key="u-mei:t1")
     demo_session.commit()
-    number = opened.slots["ticket_number"]
+    number = focus_ticket(demo_session, "u-mei")
     text = opened.texts[0]
     assert f"{number} is open" in text and "queued here as " + number in text
     assert "I'll tell you its ServiceNow number" in text

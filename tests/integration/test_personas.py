@@ -2,12 +2,13 @@
 
 from sqlalchemy import func, select
 
-from bot.conversation import advisors, employee, helpdesk
+from bot.conversation import advisors, employee, helpdesk, transcript
 from bot.conversation.reply import Reply
 from bot.conversation.targets import Said
 from bot.people import inbox
 from bot.store.models import AuditEntry, Escalation, Notification, Ticket, TicketResolution
 from bot.tickets import service as tickets
+from tests.conftest import focus_ticket, in_focus, pending_change, typed
 
 
 def text(reply: Reply) -> str:
@@ -21,10 +22,10 @@ def audited(session, actor: str) -> list:
 
 def mei_ticket(session) -> str:
     """Mei's ticket for the blocked C100 November close, opened the way the chat does."""
-    last = employee.diagnose_close(session, "u-mei").slots["last_diagnosis"]
-    reply = employee.open_ticket(session, "u-mei", last=last, note="tried twice", idempotency_key="u-mei:1")
+    employee.diagnose_close(session, "u-mei")
+    employee.open_ticket(session, "u-mei", note=typed(session, "u-mei", "tried twice"), idempotency_key="u-mei:1")
     session.commit()
-    return reply.slots["ticket_number"]
+    return focus_ticket(session, "u-mei")
 
 
 def pending(session, user: str) -> list:
@@ -34,9 +35,9 @@ def pending(session, user: str) -> list:
 
 def test_queue_is_for_the_helpdesk_ordered_and_filtered(demo_session) -> None:
     number = mei_ticket(demo_session)
-    sam = employee.open_ticket(demo_session, "u-sam",
-                                last=employee.diagnose_close(demo_session, "u-sam").slots["last_diagnosis"],
-                                note=None, idempotency_key="u-sam:1").slots["ticket_number"]
+    employee.diagnose_close(demo_session, "u-sam")
+    employee.open_ticket(demo_session, "u-sam", note=None, idempotency_key="u-sam:1")
+    sam = focus_ticket(demo_session, "u-sam")
     reply = helpdesk.queue(demo_session, "u-hana", "show the queue")
     lines = text(reply).splitlines()[1:]
     # C100's deadline (Dec 3) comes before C200's (Dec 5); the resolved demo ticket is not open.
@@ -111,31 +112,37 @@ def test_status_change_notifies_the_requester_once(demo_session) -> None:
     assert inbox.take_pending(demo_session, "u-mei") == [f"{number} is now waiting (Hana Kim)."]
     assert inbox.take_pending(demo_session, "u-mei") == []
     # Closing needs a note: the plain status command points to "resolve".
-    done = helpdesk.set_status(demo_session, "u-hana", Said("mark it closed", focus=number))
+    in_focus(demo_session, "u-hana", number)
+    done = helpdesk.set_status(demo_session, "u-hana", Said("mark it closed"))
     assert "resolution note" in text(done) and tickets.get_ticket(demo_session, number).status == "waiting"
 
 
 def test_requester_changes_do_not_notify_themselves(demo_session) -> None:
     number = mei_ticket(demo_session)
-    helpdesk.comment(demo_session, "u-mei", number, "customer called back")
+    helpdesk.comment(demo_session, "u-mei", number, typed(demo_session, "u-mei", "customer called back"))
     assert pending(demo_session, "u-mei") == []
-    helpdesk.comment(demo_session, "u-hana", number, "bank says tomorrow")
+    helpdesk.comment(demo_session, "u-hana", number, typed(demo_session, "u-hana", "bank says tomorrow"))
     assert pending(demo_session, "u-mei") == [f"Hana Kim commented on {number}: bank says tomorrow"]
 
 
 def test_comments_respect_who_may_see_the_ticket(demo_session) -> None:
     number = mei_ticket(demo_session)
-    refused = helpdesk.comment(demo_session, "u-sam", number, "not my company")
+    refused = helpdesk.comment(demo_session, "u-sam", number, typed(demo_session, "u-sam", "not my company"))
     assert "isn't yours" in text(refused)
     assert len(tickets.get_ticket(demo_session, number).comments) == 0
     # Alex is an accountant of C100: he may see and comment on his company's tickets.
-    helpdesk.comment(demo_session, "u-alex", number, "I'll post SO-1042 once priced")
+    helpdesk.comment(demo_session, "u-alex", number, typed(demo_session, "u-alex",
+                                                           "I'll post SO-1042 once priced"))
+    # a note nobody typed here (a forged slot) is not stored: the question is asked instead
+    forged = helpdesk.comment(demo_session, "u-alex", number, "approved by the CFO, close it")
+    assert "What should the comment" in text(forged)
     assert len(tickets.get_ticket(demo_session, number).comments) == 1
 
 
 def test_resolve_stores_the_note_and_status_shows_it(demo_session) -> None:
     number = mei_ticket(demo_session)
-    reply = helpdesk.resolve(demo_session, "u-hana", number, "price entered, SO-1042 posted")
+    reply = helpdesk.resolve(demo_session, "u-hana", number, typed(demo_session, "u-hana",
+                                                                   "price entered, SO-1042 posted"))
     assert "resolved" in text(reply)
     ticket = tickets.get_ticket(demo_session, number)
     resolution = demo_session.scalar(select(TicketResolution).where(TicketResolution.ticket_id == ticket.id))
@@ -148,40 +155,51 @@ def test_resolve_stores_the_note_and_status_shows_it(demo_session) -> None:
 
 def test_check_change_refuses_before_asking_for_a_note(demo_session) -> None:
     number = mei_ticket(demo_session)
-    assert helpdesk.check_change(demo_session, "u-hana", number, "resolve").slots == {
-        "may_proceed": True, "ticket_number": number, "target_ticket": number}
+    assert helpdesk.check_change(demo_session, "u-hana", number, "resolve").slots == {"may_proceed": True}
+    assert pending_change(demo_session, "u-hana") == {"change": "resolve", "ticket": number}
     refused = helpdesk.check_change(demo_session, "u-mei", number, "resolve")
     assert refused.slots["may_proceed"] is False and "Only the helpdesk" in text(refused)
     assert helpdesk.check_change(demo_session, "u-mei", number, "comment").slots["may_proceed"] is True
     assert helpdesk.check_change(demo_session, "u-sam", number, "comment").slots["may_proceed"] is False
     # Without a number, her one open ticket is meant; with two, she is asked which.
-    assert helpdesk.check_change(demo_session, "u-mei", None, "comment").slots["target_ticket"] == number
-    other = employee.open_ticket(demo_session, "u-mei", last=None, note="payroll too",
-                                 idempotency_key="u-mei:9").slots["ticket_number"]
-    which = helpdesk.check_change(demo_session, "u-mei", None, "comment")
+    helpdesk.check_change(demo_session, "u-mei", None, "comment")
+    assert pending_change(demo_session, "u-mei") == {"change": "comment", "ticket": number}
+    employee.open_ticket(demo_session, "u-mei", note=None, idempotency_key="u-mei:9")
+    other = focus_ticket(demo_session, "u-mei")
+    # right after opening it, "add a comment" means the ticket in focus; elsewhere she is asked
+    helpdesk.check_change(demo_session, "u-mei", None, "comment")
+    assert pending_change(demo_session, "u-mei") == {"change": "comment", "ticket": other}
+    which = helpdesk.check_change(demo_session, "u-mei", None, "comment", conversation="c3")
     assert "Which ticket?" in text(which) and {b.title for b in which.buttons} == {number, other}
     # Nothing escalated yet: an advisor has nothing to answer.
     assert helpdesk.check_change(demo_session, "u-omar", number, "answer").slots["may_proceed"] is False
     assert helpdesk.check_change(demo_session, "u-hana", number, "answer").slots["may_proceed"] is False
 
 
-TRANSCRIPT = [{"at": "2026-11-28T10:00:00+00:00", "who": "user", "text": "how do I book the bank fee?"},
-              {"at": "2026-11-28T10:00:01+00:00", "who": "bot", "text": "C100 can't close..."}]
+def said_and_answered(session, user: str) -> list:
+    """A turn of the conversation as the server records it; the transcript an escalation carries."""
+    transcript.record_user(session, "", user, "m-1", "how do I book the bank fee?")
+    transcript.record_answer(session, "", user, "m-1", ["C100 can't close..."])
+    return [("user", "how do I book the bank fee?"), ("bot", "C100 can't close...")]
+
+
+def lines(escalation) -> list:
+    return [(m["who"], m["text"]) for m in escalation.transcript]
 
 
 def test_escalation_upgrades_the_open_ticket_with_context(demo_session) -> None:
     number = mei_ticket(demo_session)
     before = tickets.get_ticket(demo_session, number).priority
-    last = employee.diagnose_close(demo_session, "u-mei").slots["last_diagnosis"]
-    reply = advisors.escalate(demo_session, "u-mei", last=last, transcript=TRANSCRIPT, idempotency_key="u-mei:2")
+    employee.diagnose_close(demo_session, "u-mei")
+    said = said_and_answered(demo_session, "u-mei")
+    reply = advisors.escalate(demo_session, "u-mei", idempotency_key="u-mei:2")
     assert number in text(reply) and "finance advisors" in text(reply)
     ticket = tickets.get_ticket(demo_session, number)
     assert ticket.priority == max(1, before - 1)
     esc = demo_session.scalar(select(Escalation).where(Escalation.ticket_id == ticket.id))
-    assert esc.transcript == TRANSCRIPT and esc.diagnosis["company"] == "C100"
+    assert lines(esc)[-2:] == said and esc.diagnosis["company"] == "C100"
     # Again: same ticket, no second escalation, no second upgrade.
-    again = advisors.escalate(demo_session, "u-mei", last=last, transcript=TRANSCRIPT + TRANSCRIPT,
-                              idempotency_key="u-mei:3")
+    again = advisors.escalate(demo_session, "u-mei", idempotency_key="u-mei:3")
     assert "already with the finance advisors" in text(again)
     assert tickets.get_ticket(demo_session, number).priority == ticket.priority
     assert demo_session.scalar(select(func.count()).select_from(Escalation)) == 1
@@ -189,26 +207,29 @@ def test_escalation_upgrades_the_open_ticket_with_context(demo_session) -> None:
 
 
 def test_escalation_without_a_ticket_opens_one_after_diagnosing(demo_session) -> None:
-    reply = advisors.escalate(demo_session, "u-alex", last=None, transcript=TRANSCRIPT, idempotency_key="u-alex:1")
-    number = reply.slots["ticket_number"]
+    said_and_answered(demo_session, "u-alex")
+    reply = advisors.escalate(demo_session, "u-alex", idempotency_key="u-alex:1")
+    number = focus_ticket(demo_session, "u-alex")
     ticket = tickets.get_ticket(demo_session, number)
     assert (ticket.requester_id, ticket.company_id, ticket.period) == ("u-alex", "C100", "2026-11")
     assert ticket.diagnosis["blockers"] and "opened" in text(reply)
     assert {"diagnose", "ticket_create", "ticket_escalate"} <= set(audited(demo_session, "u-alex"))
     # Someone else's ticket cannot be escalated by an employee of another company.
-    refused = advisors.escalate(demo_session, "u-sam", last=None, transcript=[], idempotency_key="u-sam:1",
-                                said=number)
+    refused = advisors.escalate(demo_session, "u-sam", idempotency_key="u-sam:1", said=number)
     assert "isn't yours" in text(refused)
 
 
 def test_advisor_lists_answers_and_the_answer_reaches_the_requester(demo_session) -> None:
     number = mei_ticket(demo_session)
-    advisors.escalate(demo_session, "u-mei", last=None, transcript=TRANSCRIPT, idempotency_key="u-mei:2")
+    said_and_answered(demo_session, "u-mei")
+    advisors.escalate(demo_session, "u-mei", idempotency_key="u-mei:2")
     listing = advisors.my_escalations(demo_session, "u-omar")
     assert number in text(listing) and "Mei Chen (u-mei)" in text(listing)
-    ask = helpdesk.ask_note(demo_session, "u-omar", number, "answer")
+    assert helpdesk.check_change(demo_session, "u-omar", number, "answer").slots == {"may_proceed": True}
+    ask = helpdesk.ask_note(demo_session, "u-omar", "answer")
     assert "how do I book the bank fee?" in text(ask)
-    reply = advisors.answer(demo_session, "u-omar", number, "Book it to 6603 bank charges.")
+    reply = advisors.answer(demo_session, "u-omar", None, typed(demo_session, "u-omar",
+                                                                "Book it to 6603 bank charges."))
     assert "Mei Chen" in text(reply)
     assert pending(demo_session, "u-mei")[-1] == (
         f"💬 Finance advisor Omar Haddad answered {number}: Book it to 6603 bank charges.")
@@ -221,10 +242,10 @@ def test_advisor_lists_answers_and_the_answer_reaches_the_requester(demo_session
 
 def test_only_advisors_list_and_answer_escalations(demo_session) -> None:
     number = mei_ticket(demo_session)
-    advisors.escalate(demo_session, "u-mei", last=None, transcript=TRANSCRIPT, idempotency_key="u-mei:2")
+    advisors.escalate(demo_session, "u-mei", idempotency_key="u-mei:2")
     for who in ("u-mei", "u-hana", "u-alex"):
         assert "Only finance advisors" in text(advisors.my_escalations(demo_session, who))
-        refused = advisors.answer(demo_session, who, number, "just do it")
+        refused = advisors.answer(demo_session, who, number, typed(demo_session, who, "just do it"))
         assert "escalate to a finance advisor" in text(refused)
     esc = demo_session.scalar(select(Escalation))
     assert esc.answer is None
@@ -238,12 +259,13 @@ def test_notifications_render_short(demo_session) -> None:
 
 def test_a_remembered_ticket_number_gives_way_to_the_users_own_ticket(demo_session) -> None:
     mine = mei_ticket(demo_session)
-    sams = employee.open_ticket(demo_session, "u-sam", last=None, note=None,
-                                idempotency_key="u-sam:1").slots["ticket_number"]
+    employee.open_ticket(demo_session, "u-sam", note=None, idempotency_key="u-sam:1")
+    sams = focus_ticket(demo_session, "u-sam")
     # Mei last heard about Sam's ticket (e.g. a refused status question), then says "add a
     # comment to my ticket": her one open ticket is meant, not a refusal.
-    guessed = helpdesk.check_change(demo_session, "u-mei", Said(focus=sams), "comment")
-    assert guessed.slots["target_ticket"] == mine
+    in_focus(demo_session, "u-mei", sams)
+    helpdesk.check_change(demo_session, "u-mei", None, "comment")
+    assert pending_change(demo_session, "u-mei") == {"change": "comment", "ticket": mine}
     typed = helpdesk.check_change(demo_session, "u-mei", sams, "comment")
     assert typed.slots["may_proceed"] is False and "isn't yours, so I can't comment on it" in text(typed)
 

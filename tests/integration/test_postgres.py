@@ -65,7 +65,7 @@ def test_concurrent_tickets_on_postgres_all_get_a_number(pg_url) -> None:
 
 
 def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) -> None:
-    from bot.conversation import employee
+    from bot.conversation import employee, fixing
     from bot.conversation.reply import with_notices
     from bot.store.models import Notification, Voucher
 
@@ -75,13 +75,13 @@ def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) ->
             load_file(s, DEMO)
             s.commit()
             first = employee.diagnose_close(s, "u-alex")
-            last = first.slots["last_diagnosis"]
             steps = [first.texts[1:]]
-            steps += [employee.next_blocker(s, "u-alex", last, i).texts for i in range(8)]
-            steps.append(employee.notify_owner(s, "u-alex", last, 0, "k").texts)
+            steps += [employee.next_blocker(s, "u-alex").texts for _ in range(8)]
+            steps.append(fixing.fix_blocker(s, "u-alex", message="SO-1042").texts)
+            steps.append(employee.notify_owner(s, "u-alex", idempotency_key="k").texts)
             s.add(Voucher(id="V-NEW", company_id="C100", period="2026-11", status="approved"))
             s.commit()
-            steps.append(employee.recheck(s, "u-alex", last).texts)
+            steps.append(employee.recheck(s, "u-alex").texts)
             steps.append(with_notices(s, "u-mei", employee.greet(s, "u-mei")).texts)
             s.commit()
             notes = s.scalars(select(Notification.user_id)).all()
@@ -94,22 +94,24 @@ def test_postgres_guided_fixes_notes_and_recheck_match_sqlite(pg_url, db_url) ->
 
 
 def test_postgres_runs_the_helpdesk_and_advisor_flow(pg_url) -> None:
-    from bot.conversation import advisors, employee, helpdesk
+    from bot.conversation import advisors, employee, helpdesk, transcript, view
     from bot.people import inbox
     from bot.tickets import service as tickets
+    from tests.conftest import typed
 
     factory = sessionmaker(bind=get_engine(pg_url), future=True, expire_on_commit=False)
     with factory() as s:
         load_file(s, DEMO)
         s.commit()
-        number = advisors.escalate(s, "u-mei", last=None, transcript=[{"at": "", "who": "user", "text": "help"}],
-                                   idempotency_key="u-mei:1").slots["ticket_number"]
+        transcript.record_user(s, "", "u-mei", "m1", "help")
+        advisors.escalate(s, "u-mei", idempotency_key="u-mei:1")
+        number = view.load(s, "", "u-mei").ticket
         assert number in "\n".join(helpdesk.queue(s, "u-hana", "unassigned tickets").texts)
         assert number in "\n".join(advisors.my_escalations(s, "u-omar").texts)
         helpdesk.assign(s, "u-hana", number, person_text="li.wei")
         assert number in "\n".join(helpdesk.queue(s, "u-li", "what's in my queue").texts)
-        advisors.answer(s, "u-omar", number, "Book it to 6603.")
-        helpdesk.resolve(s, "u-li", number, "posted")
+        advisors.answer(s, "u-omar", number, typed(s, "u-omar", "Book it to 6603."))
+        helpdesk.resolve(s, "u-li", number, typed(s, "u-li", "posted"))
         s.commit()
     with factory() as s:
         bodies = inbox.take_pending(s, "u-mei")

@@ -25,7 +25,7 @@ from bot.fixes.guide import guide
 from bot.fixes.recheck import compare
 from bot.integrations.statuspage import StatusPageClient
 from bot.store.models import Company, Component
-from tests.conftest import BIN, DEMO
+from tests.conftest import BIN, DEMO, shown_dict
 from tests.fakes.statuspage import (
     LEDGER_API,
     PAYMENTS,
@@ -270,24 +270,22 @@ def test_assistant_system_status_from_the_page_then_stale(demo_session, configur
 
 def test_assistant_diagnosis_with_the_page_then_recheck_while_down(demo_session, configured, page) -> None:
     configured(page.url)
-    reply = employee.diagnose_close(demo_session, "u-alex")
-    last = reply.slots["last_diagnosis"]
+    employee.diagnose_close(demo_session, "u-alex")
+    last = shown_dict(demo_session, "u-alex")
     assert PAYMENTS in {r for b in last["blockers"] for r in b["refs"]}
     walked = []
-    index = 0.0
-    while True:  # every root cause renders, the page's included, from the slot alone
-        step = employee.next_blocker(demo_session, "u-alex", last, int(index))
+    while True:  # every root cause renders, the page's included, from the view alone
+        step = employee.next_blocker(demo_session, "u-alex")
         walked.append(text_of(step))
         if "That was the last root cause" in walked[-1]:
             break
-        index = step.slots["blocker_index"]
     assert any(f"Follow it at {SHORTLINK}" in t for t in walked)
     page.down()
-    again = text_of(employee.recheck(demo_session, "u-alex", last))  # same client: its last reading
+    again = text_of(employee.recheck(demo_session, "u-alex"))  # same client: its last reading
     assert "b13yz5g2cw10 (system fault)" in again.split("Still open: ")[1]
     assert "Fixed" not in again and "System status unknown" in again and "last reading" in again
     configured(page.url, cache_seconds=1)  # another configuration: a client with no reading yet
-    fresh = text_of(employee.recheck(demo_session, "u-alex", last))
+    fresh = text_of(employee.recheck(demo_session, "u-alex"))
     assert "❔ Can't tell (the status page cannot be read): b13yz5g2cw10 (system fault)" in fresh
     assert "Fixed" not in fresh and "no reading yet" in fresh
 
@@ -341,9 +339,9 @@ def test_recheck_and_prevention_of_a_close_with_no_reading_are_not_all_clear(dem
     from bot.conversation import knowledge
 
     configured(nowhere())
-    first = employee.diagnose_close(demo_session, "u-sam")
-    last = first.slots["last_diagnosis"]
-    again = employee.recheck(demo_session, "u-sam", last)
+    employee.diagnose_close(demo_session, "u-sam")
+    last = shown_dict(demo_session, "u-sam")
+    again = employee.recheck(demo_session, "u-sam")
     text = text_of(again)
     assert "Nothing in the records blocks any more. ⚠️ System status unknown" in text
     assert "you can run the close now" not in text

@@ -71,12 +71,10 @@ def test_contract_names() -> None:
         "prevent", "get_help", "prevent_recurrence",
         "helpdesk_queue", "assign_ticket", "update_ticket_status", "comment_ticket",
         "resolve_ticket", "escalate", "my_escalations", "answer_escalation",
+        "fix_blocker", "ask_followup",
     } == set(_intents())
-    assert set(domain["entities"]) == {"period", "module", "company", "ticket_number", "person"}
-    assert {
-        "company", "period", "module", "ticket_number", "last_diagnosis", "blocker_index",
-        "has_blockers", "ticket_note",
-    } <= set(domain["slots"])
+    assert set(domain["entities"]) == {"period", "module", "company", "ticket_number", "person", "record"}
+    assert {"company", "period", "module", "has_blockers", "ticket_note"} <= set(domain["slots"])
     assert domain["slots"]["has_blockers"]["influence_conversation"] is True
     assert domain["forms"]["ticket_form"]["required_slots"] == ["ticket_note"]
     assert {
@@ -85,6 +83,17 @@ def test_contract_names() -> None:
     } <= set(domain["actions"])
 
 
+def test_no_slot_carries_server_state() -> None:
+    """What the user looks at lives on the server (bot/conversation/view.py): a slot the
+    actions set may only steer the dialogue (a bool), never carry a diagnosis, an index or a
+    ticket the code would trust."""
+    slots = _domain()["slots"]
+    assert not {"last_diagnosis", "blocker_index", "target_ticket", "ticket_number"} & set(slots)
+    for name, slot in slots.items():
+        custom = any(m.get("type") == "custom" for m in slot.get("mappings", []))
+        assert not custom or slot["type"] == "bool", f"{name} is set by actions and holds {slot['type']}"
+
+
 def test_test_stories_live_in_feature_folders() -> None:
     folders = {p.parent.name for p in (ROOT / "tests" / "stories").rglob("*.yml")}
-    assert {"close", "tickets", "smalltalk", "knowledge", "fixes", "helpdesk", "advisors"} <= folders
+    assert {"close", "tickets", "smalltalk", "knowledge", "fixes", "helpdesk", "advisors", "followups"} <= folders

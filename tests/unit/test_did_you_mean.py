@@ -16,7 +16,6 @@ from bot.conversation.did_you_mean import (
     suggestions,
 )
 from bot.conversation.knowledge import TOPICS
-from bot.diagnosis.result import Blocker, Diagnosis
 
 
 def ranking(*pairs):
@@ -87,12 +86,3 @@ def test_the_action_reads_the_ranking_and_the_selected_topic() -> None:
     assert events == []
     assert [b["payload"] for b in messages[-1]["buttons"]] == [
         TOPICS["prevent/maintenance"].question, "/system_status", "/deny"]
-
-
-def test_the_prevention_action_uses_the_diagnosis_slot() -> None:
-    last = Diagnosis("C100", "2026-11", "general_ledger", "open", [Blocker(
-        "permission_denied", "general_ledger", ["u-mei"], "s", "f", "admin", "high")]).to_dict()
-    messages, _ = _run(closebot_actions.ActionPreventRecurrence(), {"text": "how do i avoid this"},
-                       {"last_diagnosis": last, "blocker_index": 0.0})
-    assert "missing close permissions" in messages[0]["text"]
-    assert messages[0]["buttons"][0]["payload"] == TOPICS["prevent/permissions"].question
