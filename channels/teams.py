@@ -14,15 +14,15 @@ import asyncio
 import logging
 import os
 import weakref
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, Optional, Set
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import teams
-from bot.channels.inbound import MAX_MESSAGE_CHARS, TOO_LONG, accept, not_registered
+from bot.channels.inbound import accept, not_registered, unreadable
 from bot.integrations.botframework import Connector, SigningKeys, TokenClient
 from bot.integrations.http import RemoteError
 from channels import runtime
@@ -33,6 +33,29 @@ log = logging.getLogger(__name__)
 #: Told when the roster could not say who someone is (Teams unreachable); nothing was recorded.
 IDENTITY_UNAVAILABLE = ("I couldn't check who you are with Microsoft Teams just now, so I haven't read "
                         "your message. Please send it again in a minute.")
+
+
+class TeamsOutput(OutputChannel):
+    """Posts each reply, as Rasa produces it, in reply to the activity (in a worker thread)."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "teams"
+
+    def __init__(self, connector: Connector, message: teams.TeamsMessage) -> None:
+        self.connector = connector
+        self.message = message
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        await self.post(message)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.post({"text": text})
+
+    async def post(self, reply: Dict[str, Any]) -> None:
+        for activity in teams.render([reply]):
+            await asyncio.to_thread(self.connector.send, self.message.service_url, self.message.conversation_id,
+                                    teams.reply_activity(activity, self.message))
 
 
 class TeamsInput(InputChannel):
@@ -50,7 +73,7 @@ class TeamsInput(InputChannel):
             return
         self.keys = SigningKeys(config.openid_metadata_url)
         self.connector = Connector(TokenClient(config.token_url, config.app_id, config.app_password))
-        self._tasks: Set[asyncio.Task] = set()
+        self._tasks: Set[asyncio.Task] = set()  # held until done (the loop keeps only weak references)
         self._order: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -82,6 +105,7 @@ class TeamsInput(InputChannel):
                 return refusal
             message = teams.parse_activity(activity)
             if message is not None:
+                runtime.ensure_action_token(request.app)
                 task = asyncio.create_task(self._handle(message, on_new_message, request.app))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -112,32 +136,29 @@ class TeamsInput(InputChannel):
         order = self._order.get(message.conversation_id)
         if order is None:
             order = self._order[message.conversation_id] = asyncio.Lock()
+        output = TeamsOutput(self.connector, message)
         try:
             async with order:
-                replies = await self._answer(message, on_new_message, app)
-                if replies:
-                    await asyncio.to_thread(self._post, message, replies)
-        except Exception:  # noqa: BLE001 - log it; the next message starts afresh
+                try:
+                    accepted = await in_store(accept, teams.inbound(message, lambda: self._email(message)))
+                except RemoteError as exc:
+                    log.warning("Teams roster lookup for %s failed: %s", message.user_id, exc)
+                    await output.post({"text": IDENTITY_UNAVAILABLE})
+                    return
+                if accepted is None:
+                    return  # the same activity again: answered already
+                if accepted.user_id is None:
+                    await output.post({"text": not_registered("Teams", message.channel_user_label)})
+                    return
+                refusal = unreadable(message.text)
+                if refusal is not None:
+                    await output.post({"text": refusal})
+                    return
+                runtime.ensure_action_token(app)
+                await on_new_message(UserMessage(message.text, output, message.key, input_channel=self.name(),
+                                                 message_id=accepted.message_id))
+        except Exception:  # noqa: BLE001 - one failed message must not take the channel down
             log.exception("Teams activity %s in %s not handled", message.activity_id, message.key)
-
-    async def _answer(self, message: teams.TeamsMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]],
-                      app: Sanic) -> List[Dict[str, Any]]:
-        try:
-            accepted = await in_store(accept, teams.inbound(message, lambda: self._email(message)))
-        except RemoteError as exc:
-            log.warning("Teams roster lookup for %s failed: %s", message.user_id, exc)
-            return teams.render([{"text": IDENTITY_UNAVAILABLE}])
-        if accepted is None:
-            return []  # the same activity again
-        if accepted.user_id is None:
-            return teams.render([{"text": not_registered("Teams", message.channel_user_label)}])
-        if len(message.text) > MAX_MESSAGE_CHARS:
-            return teams.render([{"text": TOO_LONG}])
-        runtime.ensure_action_token(app)
-        collector = CollectingOutputChannel()
-        await on_new_message(UserMessage(message.text, collector, message.key, input_channel=self.name(),
-                                         message_id=accepted.message_id))
-        return teams.render(collector.messages)
 
     def _email(self, message: teams.TeamsMessage) -> Optional[str]:
         """The sender's e-mail from the conversation roster (runs in the store's worker thread)."""
@@ -149,10 +170,6 @@ class TeamsInput(InputChannel):
             log.warning("Teams roster has no entry for %s: %s", message.user_id, exc)
             return None
         return teams.roster_email(member)
-
-    def _post(self, message: teams.TeamsMessage, replies: List[Dict[str, Any]]) -> None:
-        for reply in replies:
-            self.connector.send(message.service_url, message.conversation_id, teams.reply_activity(reply, message))
 
     async def send_notice(self, address: Dict[str, Any], text: str) -> None:
         """Ticket news into a Teams conversation (the ``teams`` sender of ``NoticePusher``)."""

@@ -174,8 +174,8 @@ class TeamsMessage:
 
 
 def parse_activity(activity: Mapping[str, Any]) -> Optional[TeamsMessage]:
-    """The message in a (verified) activity, or None for anything else: other activity types,
-    an empty message, one lacking the ids a reply needs."""
+    """The message in a (verified) activity, or None for anything else: other activity types, or
+    one lacking the ids a reply needs. A message with no text (a picture alone) has text ``""``."""
     if activity.get("type") != "message":
         return None
     conversation = activity.get("conversation")
@@ -189,8 +189,6 @@ def parse_activity(activity: Mapping[str, Any]) -> Optional[TeamsMessage]:
     text = _button_payload(activity.get("value"))
     if text is None:
         text = _without_bot_mentions(activity, str(bot.get("id") or ""))
-    if not text:
-        return None
     aad = sender.get("aadObjectId")
     return TeamsMessage(ids[0], ids[1], ids[2], ids[3], aad if isinstance(aad, str) and aad else None,
                         text, {k: bot[k] for k in ("id", "name") if isinstance(bot.get(k), str)})
@@ -248,7 +246,8 @@ def render(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
         if isinstance(text, str) and text:
             activity.update(text=text, textFormat="plain")
         attachments = []
-        buttons = [b for b in message.get("buttons") or [] if isinstance(b, dict) and b.get("title")]
+        offered = message.get("buttons") or message.get("quick_replies") or []
+        buttons = [b for b in offered if isinstance(b, dict) and b.get("title")]
         if buttons:
             attachments.append(button_card(buttons))
         image = message.get("image")
