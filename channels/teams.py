@@ -70,7 +70,10 @@ class TeamsInput(InputChannel):
     def __init__(self, config: Optional[teams.TeamsConfig]) -> None:
         self.config = config
         if config is None:
+            log.info("Teams channel off: TEAMS_APP_ID and TEAMS_APP_PASSWORD are not both set")
             return
+        log.info("Teams channel on: app %s, tenant %s", config.app_id,
+                 config.tenant_id or "none (the multi-tenant token endpoint)")
         self.keys = SigningKeys(config.openid_metadata_url)
         self.connector = Connector(TokenClient(config.token_url, config.app_id, config.app_password))
         self._tasks: Set[asyncio.Task] = set()  # held until done (the loop keeps only weak references)
