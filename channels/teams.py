@@ -108,7 +108,6 @@ class TeamsInput(InputChannel):
                 return refusal
             message = teams.parse_activity(activity)
             if message is not None:
-                runtime.ensure_action_token(request.app)
                 task = asyncio.create_task(self._handle(message, on_new_message, request.app))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
