@@ -102,7 +102,7 @@ class Stack:
             credentials.write_text("rest:\n")
         self.procs.append(subprocess.Popen(
             [str(BIN / "rasa"), "run", "--interface", interface, "--port", str(self.rasa_port),
-             "--enable-api", "--auth-token", self.api_token,
+             "--enable-api", f"--auth-token={self.api_token}",  # "=": a token may start with "-"
              "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials)],
             cwd=cwd, env=self.env, stdout=self.logs[1].open("w"), stderr=subprocess.STDOUT,
         ))
