@@ -11,7 +11,7 @@ from typing import List, Optional
 from rasa_sdk import Tracker
 
 from actions.base import ServiceAction, as_speaker
-from bot.conversation import employee, fixing, followup
+from bot.conversation import context, employee, fixing, followup
 from bot.conversation.did_you_mean import did_you_mean
 from bot.conversation.reply import Reply
 from bot.conversation.targets import Said
@@ -62,11 +62,17 @@ class ActionDiagnoseClose(ServiceAction):
         return "action_diagnose_close"
 
     def call(self, tracker: Tracker) -> Reply:
+        if tracker.get_intent_of_latest_message() == "inform":  # "and C200?", "and the bank one?"
+            return as_speaker(
+                context.inform, tracker, conversation=tracker.sender_id, message=message_text(tracker),
+                company_text=latest_entity(tracker, "company"), period_text=latest_entity(tracker, "period"),
+                module_texts=latest_entities(tracker, "module"),
+                ticket_text=latest_entity(tracker, "ticket_number"),
+            )
         return as_speaker(
             employee.diagnose_close, tracker, conversation=tracker.sender_id,
             company_text=latest_entity(tracker, "company"), period_text=latest_entity(tracker, "period"),
             module_text=latest_entities(tracker, "module"), message=message_text(tracker),
-            follow_up=tracker.get_intent_of_latest_message() == "inform",
         )
 
 

@@ -28,7 +28,7 @@ README_MOMENT = "2026-12-02T13:30:00Z"
 
 NAMES: Dict[str, str] = {
     "u-mei": "Mei", "u-hana": "Hana", "u-li": "Li", "u-alex": "Alex", "u-omar": "Omar",
-    "u-stranger": "stranger",
+    "u-lin": "Lin", "u-stranger": "stranger",
 }
 
 #: (title, [(sender, message)]) in the order the README tells them; they share one database,
@@ -58,6 +58,22 @@ SCRIPTS: Sequence[Tuple[str, Sequence[Tuple[str, str]]]] = (
                    "reconciliation; no manual adjustment."),
         ("u-alex", "ok thx"),
         ("u-alex", "no, I meant October"),
+    )),
+    ("How do I fix this one", (
+        ("u-lin", "how do I fix SO-1042?"),
+        ("u-lin", "and the bank one?"),
+        ("u-lin", "PAY-88 怎么解决？"),
+        ("u-lin", "how do I get receivables closed?"),
+    )),
+    ("Follow-ups", (
+        ("u-mei", "status of CLS-000002"),
+        ("u-mei", "who has it?"),
+        ("u-mei", "what did they say?"),
+        ("u-lin", "any outages?"),
+        ("u-lin", "when's it back?"),
+        ("u-lin", "which account and how much?"),
+        ("u-lin", "who can grant me the permission?"),
+        ("u-lin", "what about payables?"),
     )),
     ("Refusals", (
         ("u-mei", "show me the ticket queue"),

@@ -29,9 +29,9 @@ fi
 export CLOSEBOT_ACTION_TOKEN
 API_ARGS=()
 if [ -n "${CLOSEBOT_RASA_TOKEN:-}" ]; then
-  API_ARGS=(--enable-api --auth-token "$CLOSEBOT_RASA_TOKEN")
+  API_ARGS=(--enable-api "--auth-token=$CLOSEBOT_RASA_TOKEN")  # "=": a token may start with "-"
 elif [ -n "${CLOSEBOT_RASA_JWT_SECRET:-}" ]; then
-  API_ARGS=(--enable-api --jwt-secret "$CLOSEBOT_RASA_JWT_SECRET" --jwt-method HS256)
+  API_ARGS=(--enable-api "--jwt-secret=$CLOSEBOT_RASA_JWT_SECRET" --jwt-method HS256)
 fi
 
 .venv/bin/rasa run actions --port "$ACTION_PORT" > build/logs/actions.log 2>&1 &

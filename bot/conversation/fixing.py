@@ -66,6 +66,8 @@ def fix_blocker(
     if not result.root_causes:
         return Reply(intro + [f"Nothing blocks {result.company} {result.period}, so there is nothing to fix. "
                               "Run the close, or ask me to check again."], [Button("Check again", "/recheck")])
+    view.asked = "fix"  # "and the bank one?" next is still about fixing
+    views.save(session, view)
     named = meant(result, record or message, modules)
     if named.missing:
         return Reply(intro + [_missing(session, result, named.missing)], _fix_buttons(result.root_causes[:3]))
@@ -94,6 +96,7 @@ def _answer(session: Session, user: User, view: View, blocker: Optional[Blocker]
     shown = replace(blocker, refs=[record]) if record and len(blocker.refs) > 1 else blocker
     guided = guide(session, result, shown, user.id)
     view.look_at(index, record)
+    view.asked = "fix"
     views.save(session, view)
     audit.record(session, user.id, "blocker_read", result.company,
                  {"period": result.period, "refs": shown.refs, "for": "fix"})

@@ -40,8 +40,14 @@ STOP = {"the", "a", "an", "this", "that", "one", "ones", "how", "do", "i", "we",
         "and", "is", "for", "in", "on", "what", "with", "can", "get", "my", "me", "you", "about", "there",
         "which", "should", "clear", "solve", "resolve", "sort", "out", "deal", "handle", "please",
         "pls", "need", "help", "closed", "close", "closing", "now", "still", "again", "up"}
-#: A token shaped like a record id: letters and digits with dashes ("SO-1042", "V-2026-11-0087").
-RECORD_SHAPE = re.compile(r"(?<![\w-])([A-Za-z]{1,6}[-_ ]?\d[\w-]*|\d{3,}[-\w]*)(?![\w-])")
+#: A token shaped like a record id: letters then digits, maybe with dashes ("SO-1042",
+#: "V-2026-11-0087", "PO2207"); bare numbers are amounts as often as ids and do not count.
+RECORD_SHAPE = re.compile(r"(?<![\w-])([A-Za-z]{1,6}[-_]?\d[\w-]*)(?![\w-])")
+#: Generic nouns of a kind: they say which kind, not which of its blockers.
+GENERIC = {"payment", "payments", "order", "orders", "job", "jobs", "voucher", "vouchers", "account",
+           "system", "sales", "incoming", "outgoing"}
+#: Words people use for a state the summaries spell another way.
+STATE_WORDS = {"unmatched": "matched", "unsettled": "settled", "unposted": "posted"}
 
 
 @dataclass
@@ -146,8 +152,8 @@ def _by_words(roots: Sequence[Blocker], text: str) -> Optional[Meant]:
         cues = KIND_CUES.get(blocker.kind, ())
         score += 2 * sum(1 for w in words if w in cues)
         score += sum(2 for cue in cues if not cue.isascii() and cue in text)
-        summary = _words(blocker.summary) - STOP - set(cues)
-        score += sum(1 for w in words - STOP if w in summary and len(w) > 2)
+        summary = _words(blocker.summary) - STOP - GENERIC
+        score += sum(1 for w in words - STOP - GENERIC if STATE_WORDS.get(w, w) in summary and len(w) > 2)
         if count is not None and count > 1 and len(blocker.refs) == count:
             score += 1
         if score:

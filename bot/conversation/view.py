@@ -35,6 +35,8 @@ class View:
     subject: Optional[str] = None
     #: a confirmation being asked for: {"change": "resolve", "ticket": "CLS-000002"}
     pending: Dict[str, str] = field(default_factory=dict)
+    #: what the user last asked for ("diagnose", "fix"): a bare "and the bank one?" continues it
+    asked: Optional[str] = None
 
     @property
     def blocker(self) -> Optional[Blocker]:
@@ -50,6 +52,7 @@ class View:
         self.index = index
         self.record = None
         self.subject = BLOCKER
+        self.asked = "diagnose"
         blocker = self.blocker
         if blocker is not None and blocker.kind == "system_fault" and blocker.refs:
             self.component = blocker.refs[0]
@@ -87,7 +90,7 @@ def load(session: Session, conversation: str, user_id: str) -> View:
         except (KeyError, TypeError, ValueError):
             view.diagnosis = None  # an older shape: as if nothing were in view
     view.index = int(state.get("index") or 0)
-    for name in ("ticket", "record", "component", "subject"):
+    for name in ("ticket", "record", "component", "subject", "asked"):
         value = state.get(name)
         setattr(view, name, value if isinstance(value, str) else None)
     view.pending = dict(state.get("pending") or {})
@@ -104,6 +107,7 @@ def save(session: Session, view: View) -> None:
         "component": view.component,
         "subject": view.subject,
         "pending": view.pending,
+        "asked": view.asked,
     }
     begin_write(session)
     row = session.get(ConversationView, (view.conversation, view.user_id))
