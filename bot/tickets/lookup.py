@@ -101,3 +101,11 @@ def _ticket_prefix(session: Session, said: str) -> bool:
     number = func.upper(Ticket.number)
     match = or_(*(number.like(shape, escape="\\") for shape in shapes))
     return session.scalar(select(Ticket.id).where(match).limit(1)) is not None
+
+
+def store_prefixes(session: Session, limit: int = 50) -> List[str]:
+    """The letter prefixes of the ticket numbers the store holds ("HD" of "HD-30415"), so NLU
+    can tag numbers of the helpdesks a scenario imported."""
+    numbers = session.scalars(select(Ticket.number).order_by(Ticket.id.desc()).limit(5000)).all()
+    prefixes = {key[0] for key in map(ticket_key, numbers) if key is not None}
+    return sorted(prefixes)[:limit]

@@ -1,0 +1,41 @@
+"""The NLU component tags ticket numbers of the helpdesks the store holds tickets from."""
+
+from datetime import datetime, timezone
+
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.scenario.load import load_file
+from bot.store.db import session_scope
+from bot.store.models import Ticket
+from rasa_components.ticket_numbers import TicketNumberExtractor
+from tests.conftest import DEMO
+
+
+def tags(extractor: TicketNumberExtractor, text: str, entities=None) -> list:
+    message = Message(data={TEXT: text, ENTITIES: entities or []})
+    extractor.process([message])
+    return [(e["entity"], e["value"]) for e in message.get(ENTITIES)]
+
+
+def test_store_prefixes_and_the_entity_ruler_reading_is_replaced(monkeypatch, db_url) -> None:
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
+    with session_scope() as s:
+        load_file(s, DEMO)
+        s.add(Ticket(number="ACME-30415", requester_id="u-mei", company_id="C100", period="2026-11",
+                     category="other", status="new", priority=3, summary="imported",
+                     created_at=datetime(2026, 11, 20, tzinfo=timezone.utc)))
+    extractor = TicketNumberExtractor()
+    record = [{"entity": "record_id", "start": 12, "end": 22, "value": "ACME-30415"}]
+    assert tags(extractor, "any news on ACME-30415?", record) == [("ticket_number", "ACME-30415")]
+    assert tags(extractor, "how do I fix SO-1042?") == []
+    assert tags(extractor, "status of INC0012345 for [C100]",
+                [{"entity": "company", "start": 26, "end": 30, "value": "C100"}]) == [
+        ("ticket_number", "INC0012345"), ("company", "C100")]
+
+
+def test_without_a_configured_store_only_the_built_in_formats(monkeypatch) -> None:
+    monkeypatch.delenv("CLOSEBOT_DATABASE_URL", raising=False)
+    extractor = TicketNumberExtractor()
+    assert tags(extractor, "any news on ACME-30415?") == []
+    assert tags(extractor, "any news on HD-30415?") == [("ticket_number", "HD-30415")]
