@@ -25,6 +25,8 @@ INTENT_BUTTONS: Dict[str, Button] = {
     "recheck": Button("Check the close again", "/recheck"),
     "notify_owner": Button("Tell the owner of the blocker", "/notify_owner"),
     "show_all_records": Button("Show every record of this blocker", "/show_all_records"),
+    "fix_blocker": Button("How to fix the blocker in view", "/fix_blocker"),
+    "ask_followup": Button("More about what we just discussed", "/ask_followup"),
     "escalate": Button("Talk to a finance advisor", "/escalate"),
 }
 RETRIEVAL_INTENTS = ("prevent", "get_help")
