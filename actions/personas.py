@@ -13,7 +13,7 @@ from actions.base import ServiceAction, as_speaker
 from bot.conversation import advisors, helpdesk
 from bot.conversation.reply import Reply
 from bot.conversation.targets import Said
-from bot.nlp.commands import free_text
+from bot.nlp.commands import free_text, note_despite_intent
 
 #: The intent that started a checked change -> what bot.conversation.helpdesk.check_change checks.
 CHANGE_OF_INTENT = {
@@ -156,6 +156,25 @@ class _NoteValidation(FormValidationAction):
     def clean(self, value: Any, tracker: Tracker) -> Dict[str, Any]:
         asked = tracker.get_slot("requested_slot") == self.slot
         return {self.slot: free_text(str(value) if value else None, asked)}
+
+
+class ValidateTicketForm(FormValidationAction):
+    """Takes a statement as the ticket note even when NLU read it as a question intent.
+
+    Asked "anything to add?", "payments from Bank of Shanghai stuck since this morning" reads
+    like a status question; the domain's mapping leaves it out, and this puts it back.
+    """
+
+    def name(self) -> str:
+        return "validate_ticket_form"
+
+    async def extract_ticket_note(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                  domain: DomainDict) -> Dict[str, Any]:
+        if tracker.get_slot("requested_slot") != "ticket_note" or tracker.get_slot("ticket_note"):
+            return {}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        note = note_despite_intent(message_text(tracker), intent)
+        return {"ticket_note": note} if note else {}
 
 
 class ValidateResolveForm(_NoteValidation):

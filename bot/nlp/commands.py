@@ -42,6 +42,41 @@ def free_text(message: Optional[str], asked: bool) -> Optional[str]:
     return text if len(text) >= MIN_NOTE_CHARS else None
 
 
+#: Intents that are questions by nature: a plain statement read as one of them, given when we
+#: had asked for a ticket note ("payments from Bank of Shanghai stuck since this morning" read
+#: as a status question), describes the problem, which is what the note is for.
+QUESTION_INTENTS = frozenset({"system_status", "fix_blocker", "ask_followup"})
+_QUESTION_START = re.compile(
+    r"^\s*(?:any|anything|is|are|was|were|do|does|did|can|could|would|will|should|what|whats|what's|"
+    r"when|whens|when's|where|who|whos|who's|why|how|which|hows|how's)\b",
+    re.IGNORECASE,
+)
+_QUESTION_END = re.compile(r"(?:[?？]|[吗呢么嘛])\s*$")
+_CHINESE_QUESTION = re.compile(r"什么|怎么|为什么|哪|谁|多少|几时|是否|(.)[不没]\1")  # (.)不\1: 是不是, 有没有
+MIN_STATEMENT_WORDS = 4
+
+
+def is_statement(text: str) -> bool:
+    """A sentence that tells rather than asks: no question mark, no question word up front."""
+    text = text.strip()
+    if not text or _QUESTION_END.search(text) or _QUESTION_START.match(text) or _CHINESE_QUESTION.search(text):
+        return False
+    words = len(text.split())
+    return words >= MIN_STATEMENT_WORDS or (words == 1 and len(text) >= 8 and not text.isascii())
+
+
+def note_despite_intent(message: Optional[str], intent: Optional[str]) -> Optional[str]:
+    """The answer to "anything to add?" when the classifier read a statement as a question intent.
+
+    Commands ("my tickets", "escalate", "help") still interrupt the form; only a statement read
+    as a question-only intent is taken as the note it is. None when it is not one.
+    """
+    text = (message or "").strip()
+    if intent not in QUESTION_INTENTS or text.startswith("/") or not is_statement(text):
+        return None
+    return free_text(text, asked=True)
+
+
 #: word -> ticket status; longest phrases are tried first.
 _STATUS_WORDS = {
     "in progress": "in_progress",

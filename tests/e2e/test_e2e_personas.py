@@ -7,7 +7,7 @@ conversation has its own sender ids (``u-mei:hd``) so it shares no tracker with 
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.store.db import get_engine
@@ -96,3 +96,23 @@ def test_advisor_answers_an_escalation_and_the_requester_hears(servers) -> None:
         assert any(m["who"] == "bot" for m in esc.transcript)
         assert esc.answered_by == "u-omar" and "6603" in esc.answer
         assert esc.diagnosis["company"] == "C100"
+
+
+def test_a_note_that_reads_like_a_status_question_is_still_the_note(servers) -> None:
+    """Asked "anything to add?", a description NLU reads as a status question is the note; a
+    real question is answered and the note asked again, and the ticket opens once."""
+    mei = "u-mei:note"
+    servers.say(mei, "I can't close november")
+    assert "Anything to add" in texts(servers.say(mei, "open a ticket pls"))
+    detour = texts(servers.say(mei, "any outages?"))
+    assert "Bank payment gateway" in detour and "Anything to add" in detour
+    opened = texts(servers.say(mei, "payments from Bank of Shanghai stuck since this morning"))
+    number = number_in(opened)
+    assert "is open" in opened
+
+    factory = sessionmaker(bind=get_engine(servers.db_url), future=True)
+    with factory() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket.summary.endswith("| Requester: payments from Bank of Shanghai stuck since this morning")
+        same = select(func.count()).select_from(Ticket).where(Ticket.summary.like("%stuck since this morning"))
+        assert s.scalar(same) == 1

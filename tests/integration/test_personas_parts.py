@@ -7,7 +7,13 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.orm import sessionmaker
 
 from bot.conversation.transcript import build_transcript
-from bot.nlp.commands import assignee_from_text, free_text, queue_filter_from_text, status_from_text
+from bot.nlp.commands import (
+    assignee_from_text,
+    free_text,
+    note_despite_intent,
+    queue_filter_from_text,
+    status_from_text,
+)
 from bot.store.db import get_engine
 from bot.store.models import Base, Notification
 
@@ -25,6 +31,29 @@ from bot.store.models import Base, Notification
 ])
 def test_free_text_of_a_command(message, asked, expected) -> None:
     assert free_text(message, asked) == expected
+
+
+@pytest.mark.parametrize("message, intent, expected", [
+    # a statement read as a question intent is the note it is
+    ("payments from Bank of Shanghai stuck since this morning", "system_status",
+     "payments from Bank of Shanghai stuck since this morning"),
+    ("I tried fixing the price but the order is locked", "fix_blocker",
+     "I tried fixing the price but the order is locked"),
+    ("银行接口从早上开始一直卡住", "system_status", "银行接口从早上开始一直卡住"),
+    # questions interrupt the form: answered, then the note is asked again
+    ("any outages?", "system_status", None),
+    ("is the bank gateway down", "system_status", None),
+    ("how do I fix SO-1042", "fix_blocker", None),
+    ("银行接口是不是坏了", "system_status", None),
+    ("系统有故障吗", "system_status", None),
+    # short commands and other intents are not notes
+    ("system status", "system_status", None),
+    ("show me my open tickets please", "my_tickets", None),
+    ("escalate this to a finance advisor now", "escalate", None),
+    ('/system_status', "system_status", None),
+])
+def test_a_statement_is_the_note_whatever_the_intent(message, intent, expected) -> None:
+    assert note_despite_intent(message, intent) == expected
 
 
 @pytest.mark.parametrize("message, expected", [
