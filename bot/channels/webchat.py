@@ -187,8 +187,9 @@ def render(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
                 continue
             title = str(button["title"])[:MAX_TITLE_CHARS]
             url = button.get("url")
-            if isinstance(url, str) and url.startswith("https://"):
-                buttons.append({"title": title, "url": url})
+            if url is not None:  # a link: https only, never javascript: or data:
+                if isinstance(url, str) and url.startswith("https://"):
+                    buttons.append({"title": title, "url": url})
                 continue
             payload = str(button.get("payload") or title)
             if len(payload) <= MAX_PAYLOAD_CHARS:
