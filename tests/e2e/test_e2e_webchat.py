@@ -172,6 +172,10 @@ def test_an_overlong_message_is_refused_before_nlu(stack: Stack) -> None:
     lines = omar.say("x" * 4001)
     assert texts(lines) == TOO_LONG
     assert user_turns(stack, "web:u-omar") == 0
+    before = counts(stack)
+    huge = requests.post(omar.base + "message", data=b'{"text": "' + b"x" * 70_000 + b'"}',
+                         headers={**omar.headers, "Content-Type": "application/json"}, timeout=30)
+    assert huge.status_code == 413 and counts(stack) == before
 
 
 def test_someone_outside_the_directory_is_told_so_and_shown_nothing(stack: Stack) -> None:
@@ -229,6 +233,18 @@ def chromium_or_skip() -> Path:
     return CHROMIUM if CHROMIUM.exists() else Path(shutil.which("chromium") or "")
 
 
+def test_a_missing_chromium_fails_in_ci_and_skips_only_locally(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    monkeypatch.setattr(f"{__name__}.CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install -y chromium"):
+        chromium_or_skip()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="apt-get install -y chromium"):
+        chromium_or_skip()
+
+
 #: Records that the typing indicator was shown, however briefly (a MutationObserver at page start).
 WATCH_TYPING = """
 window.__typingShown = 0;
@@ -279,7 +295,7 @@ def test_the_page_in_headless_chromium(stack: Stack) -> None:
             assert page.get_by_role("button", name="Next blocker").first.is_disabled()
 
             ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
-            page.set_viewport_size({"width": 900, "height": 2400})  # the whole conversation in view
+            page.set_viewport_size({"width": 900, "height": 1700})  # the whole conversation in view
             page.screenshot(path=str(ARTIFACT))
             page.set_viewport_size({"width": 900, "height": 1000})
 
