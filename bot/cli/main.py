@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 import click
 
 from bot.cli.outbox import outbox
+from bot.cli.webchat import webchat
 from bot.core.errors import ClosebotError, ScenarioError
 
 
@@ -207,6 +208,7 @@ def chat(sender: str, server: str) -> None:
 
 
 main.add_command(outbox)
+main.add_command(webchat)
 
 
 if __name__ == "__main__":

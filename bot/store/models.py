@@ -306,6 +306,24 @@ class ConversationLine(Base):
     at = Column(UTCDateTime, default=clock.now)
 
 
+class WebChatLine(Base):
+    """One line of a web chat as its page shows it: what the person said (or the button they
+    pressed), Closebot's answer with its buttons, or ticket news queued for the page to pull.
+    The page rebuilds itself from these after a reload; ``id`` orders them and is the page's
+    cursor for news. Plain strings, no foreign keys: lines outlive scenario reloads."""
+
+    __tablename__ = "webchat_lines"
+    __table_args__ = (Index("ix_webchat_lines_key", "conversation_key", "id"),)
+    USER, BOT, NOTICE = "user", "bot", "notice"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    conversation_key = Column(String(300))
+    speaker = Column(String(16))  # user | bot | notice
+    text = Column(Text)
+    buttons = Column(JSON, nullable=True)
+    at = Column(UTCDateTime, default=clock.now)
+
+
 class TicketConversation(Base):
     """The conversation a ticket was opened from: its news goes back there (the same thread)."""
 
