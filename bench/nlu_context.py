@@ -61,7 +61,7 @@ def load_conversations(path: Path = CONVERSATIONS) -> List[Dict[str, Any]]:
 
 def latest_parse(stack: Stack, sender: str) -> Tuple[str, float, List[Tuple[str, int, int]]]:
     """The intent, confidence and entities Rasa recorded for the conversation's latest message."""
-    quoted = urllib.parse.quote(sender, safe="")
+    quoted = urllib.parse.quote(sender, safe=":@")  # Sanic does not unquote %3A in a path
     tracker = stack.api.get(f"{stack.rasa_url}/conversations/{quoted}/tracker", timeout=60).json()
     message = tracker.get("latest_message") or {}
     intent = message.get("intent") or {}
@@ -72,25 +72,30 @@ def latest_parse(stack: Stack, sender: str) -> Tuple[str, float, List[Tuple[str,
 
 def run(model: Path, conversations: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     """Play every conversation against fresh servers; score all turns and the follow-ups."""
+    with tempfile.TemporaryDirectory() as tmp, Stack(Path(tmp), model=model) as stack:
+        return play(stack, conversations)
+
+
+def play(stack: Stack, conversations: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Play every conversation on running servers, each under a fresh sender id; score the turns."""
     examples: List[Example] = []
     predictions: List[Prediction] = []
     follow: List[int] = []
     errors: List[Dict[str, str]] = []
-    with tempfile.TemporaryDirectory() as tmp, Stack(Path(tmp), model=model) as stack:
-        started = time.monotonic()
-        for conv in conversations:
-            sender = f"{conv['user']}:{conv['id']}-{uuid.uuid4().hex[:6]}"
-            for i, turn in enumerate(conv["turns"]):
-                stack.say(sender, turn.text, timeout=120)
-                intent, confidence, entities = latest_parse(stack, sender)
-                examples.append(turn)
-                predictions.append(Prediction(intent, confidence, intent, entities))
-                if i > 0:
-                    follow.append(len(examples) - 1)
-                if intent != turn.intent:
-                    errors.append({"conversation": conv["id"], "turn": str(i + 1), "want": turn.intent,
-                                   "got": intent})
-        seconds = time.monotonic() - started
+    started = time.monotonic()
+    for conv in conversations:
+        sender = f"{conv['user']}:{conv['id']}-{uuid.uuid4().hex[:6]}"
+        for i, turn in enumerate(conv["turns"]):
+            stack.say(sender, turn.text, timeout=120)
+            intent, confidence, entities = latest_parse(stack, sender)
+            examples.append(turn)
+            predictions.append(Prediction(intent, confidence, intent, entities))
+            if i > 0:
+                follow.append(len(examples) - 1)
+            if intent != turn.intent:
+                errors.append({"conversation": conv["id"], "turn": str(i + 1), "want": turn.intent,
+                               "got": intent})
+    seconds = time.monotonic() - started
     every = score(examples, predictions)
     followups = score([examples[i] for i in follow], [predictions[i] for i in follow])
     return {"conversations": len(conversations), "turns": len(examples), "follow_ups": len(follow),
