@@ -20,12 +20,13 @@ The best by held-out accuracy is named at the end; ``config.yml`` should be it.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, Iterator, List, Sequence
 
 from bench.common import ROOT, print_table, write_results
 from bench.nlu_eval import (
@@ -150,6 +151,26 @@ def report(data: Dict[str, Any]) -> None:
     print(f"\nbest on held-out: {data['best']}")
 
 
+@contextlib.contextmanager
+def store_for_nlu(store: str, workdir: Path) -> Iterator[None]:
+    """Point CLOSEBOT_DATABASE_URL at a fresh SQLite with the demo scenario ("demo") or at nothing
+    ("none") while NLU is scored: the store lookups (ticket prefixes, directory names) read it."""
+    before = os.environ.pop("CLOSEBOT_DATABASE_URL", None)
+    try:
+        if store == "demo":
+            from bot.scenario.load import load_file
+            from bot.store.db import session_scope
+
+            os.environ["CLOSEBOT_DATABASE_URL"] = f"sqlite:///{workdir / 'demo.db'}"
+            with session_scope() as session:
+                load_file(session, ROOT / "bot" / "scenarios" / "demo.yml")
+        yield
+    finally:
+        os.environ.pop("CLOSEBOT_DATABASE_URL", None)
+        if before is not None:
+            os.environ["CLOSEBOT_DATABASE_URL"] = before
+
+
 def main(argv: Sequence[str] = ()) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", nargs="+", type=Path, default=CANDIDATES)
@@ -160,12 +181,17 @@ def main(argv: Sequence[str] = ()) -> int:
     parser.add_argument("--skip-cv", action="store_true", help="held-out only (much faster)")
     parser.add_argument("--results-dir", type=Path, default=None)
     parser.add_argument("--name", default="nlu", help="results file name (bench/results/<name>.json)")
+    parser.add_argument("--store", choices=("demo", "none"), default="demo",
+                        help="the store NLU may look names up in: the demo scenario (as on the servers, which "
+                             "always have one) or none (the pipeline alone)")
     args = parser.parse_args(list(argv) or None)
     os.chdir(ROOT)  # pipelines refer to build/spacy/closebot_en relative to the project
     quiet_logs()
     configs = [c.resolve() for c in args.configs]
-    data = run(configs, args.folds, args.seed, [h.resolve() for h in args.heldout], args.training.resolve(),
-               args.skip_cv)
+    with tempfile.TemporaryDirectory() as tmp, store_for_nlu(args.store, Path(tmp)):
+        data = run(configs, args.folds, args.seed, [h.resolve() for h in args.heldout], args.training.resolve(),
+                   args.skip_cv)
+    data["store"] = args.store
     report(data)
     path = write_results(args.name, data, args.results_dir)
     print(f"results: {path}")

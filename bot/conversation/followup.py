@@ -10,6 +10,7 @@ again when anything is shown. When nothing in view fits, the answer says what it
 import re
 from typing import List, Optional, Tuple
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.conversation import employee, fixing
@@ -18,14 +19,15 @@ from bot.conversation.render import local_time, render_blocker
 from bot.conversation.reply import MY_TICKETS, STATUS, Button, Reply, known_user
 from bot.conversation.targets import Said, target
 from bot.conversation.view import BLOCKER, TICKET, View
-from bot.core.vocabulary import module_words
+from bot.core.vocabulary import DONE_TICKET_STATUSES, module_words
 from bot.diagnosis.kinds.components import COMPONENT_STATES
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.fixes.guide import guide
 from bot.integrations.statuspage import current_status
-from bot.people.directory import may_close, people_text, with_role
+from bot.people.directory import display, may_close, people_text, with_role
 from bot.store import audit
-from bot.store.models import Company, Component, User
+from bot.store.models import Company, Component, Escalation, Ticket, User
+from bot.tickets.service import latest_resolution
 
 #: Which thing a follow-up is about, by the words in it (checked in this order).
 CUES: List[Tuple[str, str]] = [
@@ -36,6 +38,9 @@ CUES: List[Tuple[str, str]] = [
                r"they say|\bsaid\b|repl(y|ied)|\bticket\b|工单|谁在|有人|回复|进展|处理了吗"),
     ("owner", r"who owns|whose|owner|who is responsible|who's responsible|谁负责|负责人"),
 ]
+
+#: A ticket follow-up that asks what was said rather than who has it.
+SAID_CUES = r"what did|they say|\bsaid\b|repl(y|ied)|answer|回复|说了什么|怎么说"
 
 HINT = ("I'm not sure what that refers to. I can answer about the ticket, outage or blocker we just "
         "talked about: ask e.g. \"why can't I close November?\", \"status of CLS-000002\" or "
@@ -54,7 +59,7 @@ def follow_up(session: Session, user: User, *, conversation: str = "", message: 
     if about == "component":
         return _component(session, user, view)
     if about == "ticket":
-        return _ticket(session, user, view)
+        return _ticket(session, user, view, message or "")
     if about in ("owner", BLOCKER) and view.diagnosis is not None:
         return fixing.fix_blocker(session, user.id, conversation=conversation, record=view.record,
                                   message="")
@@ -81,14 +86,50 @@ def _outage_in_view(view: View) -> bool:
     return view.diagnosis is not None and any(b.kind == "system_fault" for b in view.diagnosis.root_causes)
 
 
-def _ticket(session: Session, user: User, view: View) -> Reply:
+def _ticket(session: Session, user: User, view: View, message: str) -> Reply:
     found = target(session, user, Said(focus=view.ticket), "status")
     if isinstance(found, Reply):
         return found
     audit.record(session, user.id, "ticket_read", found.company_id, {"number": found.number, "for": "follow-up"})
     view.focus_ticket(found.number)
     views.save(session, view)
-    return Reply([employee.ticket_text(session, found)], [MY_TICKETS])
+    return Reply([f"{_ticket_answer(session, found, message)}\n{employee.ticket_text(session, found)}"],
+                 [MY_TICKETS])
+
+
+def _ticket_answer(session: Session, ticket: Ticket, message: str) -> str:
+    """The one line the question asks for, before the ticket's details: what they said (the
+    latest resolution, advisor answer or note) or who has it and how far it is."""
+    status = ticket.status.replace("_", " ")
+    if re.search(SAID_CUES, message.lower()):
+        said = _latest_word(session, ticket)
+        return (f"Latest on {ticket.number}: {said}" if said
+                else f"No one has written on {ticket.number} yet ({status}).")
+    if ticket.assignee_id:
+        who = display(session.get(User, ticket.assignee_id), ticket.assignee_id)
+        return f"{who} has {ticket.number}; it is {status}."
+    return f"Nobody has picked up {ticket.number} yet ({status}); the helpdesk queue has it."
+
+
+def _latest_word(session: Session, ticket: Ticket) -> Optional[str]:
+    """Who last wrote on the ticket and what: a resolution, an advisor's answer, or a note."""
+    if ticket.status in DONE_TICKET_STATUSES:
+        resolution = latest_resolution(session, ticket)
+        if resolution is not None:
+            return f"{_who(session, resolution.resolved_by)} resolved it: {resolution.note}"
+    answer = session.scalar(select(Escalation).where(Escalation.ticket_id == ticket.id,
+                                                      Escalation.answer.is_not(None))
+                            .order_by(Escalation.id.desc()).limit(1))
+    if answer is not None:
+        return f"{_who(session, answer.answered_by)} (finance advisor) answered: {answer.answer}"
+    if ticket.comments:
+        latest = ticket.comments[-1]
+        return f"{_who(session, latest.author_id)} wrote: {latest.body}"
+    return None
+
+
+def _who(session: Session, user_id: Optional[str]) -> str:
+    return display(session.get(User, user_id), user_id) if user_id else "the system"
 
 
 def _component(session: Session, user: User, view: View) -> Reply:

@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bot.nlp.person_mentions import DirectoryEntry
 from bot.store.columns import list_contains
 from bot.store.models import User
 
@@ -93,3 +94,9 @@ def with_role(session: Session, company_id: str, role: str) -> List[Person]:
     rows = session.execute(select(User.id, User.name, User.company_id).where(User.role == role)).all()
     own = [(r.id, r.name) for r in rows if r.company_id == company_id]
     return own or sorted((r.id, r.name) for r in rows)
+
+
+def directory_entries(session: Session, limit: int = 5000) -> List[DirectoryEntry]:
+    """Who NLU may recognise by name (bot.nlp.person_mentions): every user's id, name and e-mail."""
+    rows = session.execute(select(User.id, User.name, User.email).order_by(User.id).limit(limit)).all()
+    return [DirectoryEntry(user_id, name or "", email or "") for user_id, name, email in rows]

@@ -114,7 +114,7 @@ def test_a_nothing_blocks_close_has_nothing_to_fix(demo_session) -> None:
 def test_follow_ups_answer_from_the_focus(demo_session) -> None:
     employee.ticket_status(demo_session, "u-alex", "status of CLS-000001")
     who = text(followup.follow_up(demo_session, "u-alex", message="who has it?"))
-    assert "CLS-000001" in who and "Hana Kim (u-hana)" in who
+    assert who.startswith("Hana Kim (u-hana) has CLS-000001; it is ")
     employee.diagnose_close(demo_session, "u-alex")
     back = text(followup.follow_up(demo_session, "u-alex", message="when's it back?"))
     assert "Bank payment gateway" in back and "no maintenance window announced" in back
@@ -122,6 +122,22 @@ def test_follow_ups_answer_from_the_focus(demo_session) -> None:
     assert "1405 Inventory" in account and "750.00" in account
     # the ticket is still remembered: a ticket question after the diagnosis is about it
     assert "CLS-000001" in text(followup.follow_up(demo_session, "u-alex", message="is anyone working on it?"))
+
+
+def test_what_did_they_say_gives_the_latest_word_first(demo_session) -> None:
+    employee.diagnose_close(demo_session, "u-mei")
+    opened = employee.open_ticket(demo_session, "u-mei", note=typed(demo_session, "u-mei", "price confirmed tomorrow"),
+                                  idempotency_key="u-mei:said")
+    number = next(w for w in text(opened).split() if w.startswith("CLS-"))
+    employee.ticket_status(demo_session, "u-mei", f"status of {number}")
+    nothing = text(followup.follow_up(demo_session, "u-mei", message="what did they say?"))
+    assert nothing.startswith(f"No one has written on {number} yet")
+    nobody = text(followup.follow_up(demo_session, "u-mei", message="who has it?"))
+    assert nobody.startswith(f"Nobody has picked up {number} yet")
+    note = typed(demo_session, "u-hana", "SO-1042 re-approved with its price")
+    helpdesk.resolve(demo_session, "u-hana", number, note)
+    said = text(followup.follow_up(demo_session, "u-mei", message="what did they say?"))
+    assert said.startswith(f"Latest on {number}: Hana Kim (u-hana) resolved it: SO-1042 re-approved")
 
 
 def test_who_can_grant_the_permission(demo_session) -> None:
