@@ -126,8 +126,8 @@ def test_follow_ups_answer_from_the_focus(demo_session) -> None:
 
 def test_what_did_they_say_gives_the_latest_word_first(demo_session) -> None:
     employee.diagnose_close(demo_session, "u-mei")
-    opened = employee.open_ticket(demo_session, "u-mei", note=typed(demo_session, "u-mei", "price confirmed tomorrow"),
-                                  idempotency_key="u-mei:said")
+    note = typed(demo_session, "u-mei", "price confirmed tomorrow")
+    opened = employee.open_ticket(demo_session, "u-mei", note=note, idempotency_key="u-mei:said")
     number = next(w for w in text(opened).split() if w.startswith("CLS-"))
     employee.ticket_status(demo_session, "u-mei", f"status of {number}")
     nothing = text(followup.follow_up(demo_session, "u-mei", message="what did they say?"))
