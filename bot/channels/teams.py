@@ -15,13 +15,13 @@ lookup and nothing else: it is no directory id. A conversation id is kept whole,
 """
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 import jwt
 
+from bot.channels.bearer import Refused, bearer_token
 from bot.channels.inbound import Inbound
 from bot.channels.keys import TEAMS, conversation_key
 from bot.core import clock
@@ -63,24 +63,13 @@ class TeamsConfig:
         return cls(app_id, password, tenant, metadata, token_url)
 
 
-class Refused(Exception):
-    """The request is not from the Bot Framework for this bot; the reason is for the log only."""
-
-
 def verify(authorization: Optional[str], activity: Mapping[str, Any], app_id: str,
            keys: KeyLookup) -> Dict[str, Any]:
     """The token's claims when the request is genuine, else ``Refused``.
 
     ``keys`` may raise when no signing keys can be had at all (not the sender's fault).
     """
-    match = re.fullmatch(r"Bearer\s+(\S+)", (authorization or "").strip())
-    if match is None:
-        raise Refused("no bearer token")
-    token = match.group(1)
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise Refused(f"malformed token: {exc}") from exc
+    token, header = bearer_token(authorization)
     kid = header.get("kid")
     if header.get("alg") not in ALGORITHMS or not isinstance(kid, str) or not kid:
         raise Refused(f"token algorithm {header.get('alg')!r} or key id not acceptable")

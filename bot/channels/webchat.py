@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 import jwt
 
+from bot.channels.bearer import Refused, bearer_token
 from bot.channels.inbound import Inbound
 from bot.channels.keys import WEB, conversation_key
 
@@ -34,10 +35,6 @@ MAX_TITLE_CHARS, MAX_PAYLOAD_CHARS = 80, 2000
 MAX_CLIENT_ID_CHARS = 64
 #: How the web chat is named to someone not in the directory (``inbound.not_registered``).
 LABEL = "web chat"
-
-
-class Refused(Exception):
-    """The request carries no valid web chat token; the reason is for the log only."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +83,7 @@ def issue(secret: str, user_id: str, now: datetime, hours: float = DEFAULT_HOURS
 
 def verify(secret: str, authorization: Optional[str], now: datetime) -> Visitor:
     """The visitor an ``Authorization: Bearer`` header vouches for, else ``Refused``."""
-    match = re.fullmatch(r"Bearer\s+(\S+)", (authorization or "").strip())
-    if match is None:
-        raise Refused("no bearer token")
-    token = match.group(1)
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise Refused(f"malformed token: {exc}") from exc
+    token, header = bearer_token(authorization)
     if header.get("alg") != ALGORITHM:  # never "none", never a public-key algorithm
         raise Refused(f"token algorithm {header.get('alg')!r} not acceptable")
     try:

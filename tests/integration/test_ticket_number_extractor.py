@@ -39,3 +39,19 @@ def test_without_a_configured_store_only_the_built_in_formats(monkeypatch) -> No
     extractor = TicketNumberExtractor()
     assert tags(extractor, "any news on ACME-30415?") == []
     assert tags(extractor, "any news on HD-30415?") == [("ticket_number", "HD-30415")]
+
+
+def test_directory_names_after_a_hand_over_are_people(monkeypatch, db_url) -> None:
+    from rasa_components.directory_people import DirectoryPersonExtractor
+
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
+    with session_scope() as s:
+        load_file(s, DEMO)
+    extractor = DirectoryPersonExtractor()
+    message = Message(data={TEXT: "assign HD-30415 to Hana Kim", ENTITIES: []})
+    extractor.process([message])
+    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [("person", "Hana Kim")]
+    monkeypatch.delenv("CLOSEBOT_DATABASE_URL")
+    bare = Message(data={TEXT: "assign HD-30415 to Hana Kim", ENTITIES: []})
+    DirectoryPersonExtractor().process([bare])
+    assert bare.get(ENTITIES) == []
