@@ -16,6 +16,11 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 
+# An unprivileged user with a numeric id (Kubernetes' runAsNonRoot can check a number only). It
+# owns nothing in /app: the code is read-only to the server. USER comes last, after the
+# build steps that need root.
+RUN useradd --system --uid 10001 --home-dir /home/closebot --create-home closebot
+
 # Exactly as scripts/setup.sh installs them, and the same lines as rasa.Dockerfile.
 COPY requirements.txt requirements-nodeps.txt constraints.txt ./
 RUN python -m pip install -q --upgrade "pip==24.0" \
@@ -25,7 +30,6 @@ RUN python -m pip install -q --upgrade "pip==24.0" \
 COPY . .
 RUN python -m pip install -q --no-deps -e .
 
-RUN useradd --system --uid 10001 --home-dir /home/closebot --create-home closebot
 USER 10001
 
 # SANIC_HOST: the action server binds 0.0.0.0 inside the container. rasa_sdk_plugins refuses to

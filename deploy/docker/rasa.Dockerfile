@@ -23,6 +23,11 @@ ENV PYTHONUNBUFFERED=1 \
 
 WORKDIR /app
 
+# An unprivileged user with a numeric id (Kubernetes' runAsNonRoot can check a number only). It
+# owns nothing in /app: code and model are read-only to the servers. USER comes last, after the
+# build steps that need root.
+RUN useradd --system --uid 10001 --home-dir /home/closebot --create-home closebot
+
 # The pinned packages, exactly as scripts/setup.sh installs them. The same instructions open
 # actions.Dockerfile, so both images share this (large) layer in the build cache.
 COPY requirements.txt requirements-nodeps.txt constraints.txt ./
@@ -41,9 +46,6 @@ RUN python -m bot.nlp.spacy_pipeline build/spacy/closebot_en \
  && rasa train --fixed-model-name closebot --out models --quiet \
  && rm -rf .rasa
 
-# An unprivileged user with a numeric id (Kubernetes' runAsNonRoot can check a number only);
-# it owns nothing in /app: the code and the model are read-only to the server.
-RUN useradd --system --uid 10001 --home-dir /home/closebot --create-home closebot
 USER 10001
 
 EXPOSE 5005

@@ -448,6 +448,18 @@ def test_the_image_is_pinned_unprivileged_and_checked(name: str) -> None:
     assert not [k for k in parser.envs if SECRET_NAME.search(k)]
 
 
+def test_both_images_start_with_the_same_layers() -> None:
+    """Everything before the project's sources is the same in both: one build of the (large)
+    dependency layer serves both images."""
+    def prefix(name: str) -> List[Tuple[str, str]]:
+        steps = [(i["instruction"], i["value"]) for i in _dockerfile(name).structure
+                 if i["instruction"] != "COMMENT"]
+        return steps[: steps.index(("COPY", ". ."))]
+
+    assert prefix("rasa.Dockerfile") == prefix("actions.Dockerfile")
+    assert [step for step, _ in prefix("rasa.Dockerfile")] == ["FROM", "ENV", "WORKDIR", "RUN", "COPY", "RUN"]
+
+
 def test_the_rasa_image_builds_the_pipeline_and_model_the_server_loads() -> None:
     runs = " ".join(_instructions(_dockerfile("rasa.Dockerfile"), "RUN"))
     config = yaml.safe_load((ROOT / "config.yml").read_text())
