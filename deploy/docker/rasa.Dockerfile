@@ -52,7 +52,7 @@ EXPOSE 5005
 
 # Ready = the model is loaded and the tracker store answers (deploy/docker/rasa_ready.py).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=120s --retries=3 \
-    CMD ["python", "deploy/docker/rasa_ready.py"]
+    CMD ["python", "/app/deploy/docker/rasa_ready.py"]
 
 # Binds 0.0.0.0 (inside the container only), Rasa's HTTP API behind CLOSEBOT_RASA_TOKEN.
 ENTRYPOINT ["deploy/docker/rasa-entrypoint.sh"]

@@ -253,8 +253,12 @@ def test_both_servers_have_readiness_and_liveness_probes_on_paths_that_exist() -
                 assert http["path"] in OPEN_PATHS
     # Rasa's readiness checks the tracker store too, with a script that is in the image
     ready = _container("closebot-rasa")["readinessProbe"]["exec"]["command"]
-    assert ready == ["python", "deploy/docker/rasa_ready.py"] and (ROOT / ready[1]).is_file()
-    assert not _dockerignored(ready[1])
+    # the image's WORKDIR is /app, where the build context (the repository) is copied
+    assert ready == ["python", "/app/deploy/docker/rasa_ready.py"]
+    assert _instructions(_dockerfile("rasa.Dockerfile"), "WORKDIR") == ["/app"]
+    in_repo = ready[1].removeprefix("/app/")
+    assert (ROOT / in_repo).is_file() and not _dockerignored(in_repo)
+    assert ready[1] in " ".join(_instructions(_dockerfile("rasa.Dockerfile"), "HEALTHCHECK"))
 
 
 def test_the_action_url_names_the_action_service() -> None:
@@ -398,7 +402,7 @@ def test_compose_starts_the_servers_after_the_migration_and_healthy_services() -
         for dependency, how in spec.get("depends_on", {}).items():
             if how["condition"] == "service_healthy":
                 assert "healthcheck" in services[dependency], (server, dependency)
-    assert services["rasa"]["healthcheck"]["test"] == ["CMD", "python", "deploy/docker/rasa_ready.py"]
+    assert services["rasa"]["healthcheck"]["test"] == ["CMD", "python", "/app/deploy/docker/rasa_ready.py"]
     assert ":5055/health" in " ".join(services["actions"]["healthcheck"]["test"])
     # published on the host's loopback unless told otherwise; the action server not at all
     assert services["rasa"]["ports"] == ["${CLOSEBOT_RASA_PUBLISH:-127.0.0.1:5005}:5005"]
