@@ -236,7 +236,8 @@ def _printable(text: str) -> str:
     if _GLYPHS is None:
         from matplotlib.ft2font import FT2Font
 
-        _GLYPHS = FT2Font(font_manager.findfont(plt.rcParams["font.family"][0])).get_charmap()
+        _GLYPHS = FT2Font(font_manager.findfont(font_manager.FontProperties(family=plt.rcParams["font.family"]))
+                          ).get_charmap()
     out, missing = [], False
     for char in text:
         if ord(char) in _GLYPHS or char.isspace():
