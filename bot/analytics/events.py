@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 #: Events the analytics read; every other valid event is acknowledged and left out.
-USER, ACTION, SESSION_STARTED = "user", "action", "session_started"
+USER, ACTION, SESSION_STARTED, ACTIVE_LOOP = "user", "action", "session_started", "active_loop"
 NLU_FALLBACK = "nlu_fallback"
 #: Actions that say the assistant could not follow (Rasa's core fallback).
 FALLBACK_ACTIONS = frozenset({"action_default_fallback"})
@@ -71,7 +71,7 @@ def parse(body: bytes) -> BrokerEvent:
     common = {"sender_id": sender, "type": kind, "at": at, "timestamp": float(timestamp)}
     if kind == USER:
         return BrokerEvent(**common, **_user_parts(data))
-    name = data.get("name")
+    name = data.get("name")  # an action's; a form's on active_loop (None: the form stopped)
     return BrokerEvent(**common, name=name if isinstance(name, str) else None)
 
 

@@ -13,7 +13,7 @@ from typing import Iterable, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.analytics.events import ACTION, SESSION_STARTED, USER, BrokerEvent
+from bot.analytics.events import ACTION, ACTIVE_LOOP, SESSION_STARTED, USER, BrokerEvent
 from bot.core.text import shorten
 from bot.store.models import AnalyticsFact, AnalyticsTurn, AuditEntry, AuditTurn
 
@@ -33,6 +33,9 @@ def store_event(session: Session, event: BrokerEvent) -> str:
     if event.type == SESSION_STARTED:
         return _add_fact(session, AnalyticsFact(fact_key=event.key, kind=AnalyticsFact.SESSION,
                                                 conversation_key=event.sender_id, at=event.at))
+    if event.type == ACTIVE_LOOP:
+        return _add_fact(session, AnalyticsFact(fact_key=event.key, kind=AnalyticsFact.FORM,
+                                                conversation_key=event.sender_id, at=event.at, name=event.name))
     if event.type != ACTION or not event.name or event.name == "action_listen":
         return IGNORED
     turn = _turn_before(session, event.sender_id, event.at)

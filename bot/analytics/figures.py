@@ -17,7 +17,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.store.models import AnalyticsFact, AnalyticsTurn, Ticket, TicketResolution
+from bot.store.models import AnalyticsFact, AnalyticsTurn, Component, Ticket, TicketResolution
 
 #: A turn below this confidence counts as poorly understood even when NLU did not fall back.
 LOW_CONFIDENCE = 0.6
@@ -77,6 +77,16 @@ class Conversation:
                 return number
         return sum(1 for t in self.turns if t.at <= first.at) or None
 
+    def answers_to_forms(self) -> set:
+        """Ids of the turns typed while a form was asking (a ticket note): answers, not requests."""
+        forms = self.of_kind(AnalyticsFact.FORM)
+        answered = set()
+        for turn in self.turns:
+            latest = max((f for f in forms if f.at <= turn.at), key=lambda f: f.at, default=None)
+            if latest is not None and latest.name:
+                answered.add(turn.id)
+        return answered
+
     @property
     def fallback_turns(self) -> int:
         """Turns NLU could not place, or after which the assistant fell back (each turn once)."""
@@ -102,6 +112,8 @@ class Figures:
     conversations: List[Conversation]
     resolutions: List[Resolution]
     open_tickets: int
+    #: status-page component id -> its name, for the plot's labels
+    component_names: Dict[str, str] = field(default_factory=dict)
 
     @property
     def has_data(self) -> bool:
@@ -175,15 +187,19 @@ class Figures:
         groups: Dict[str, Misread] = {}
         for c in self.conversations:
             fell_back = {f.message_id for f in c.of_kind(AnalyticsFact.FALLBACK) if f.message_id}
+            answers = c.answers_to_forms()
             for t in c.turns:
                 text = (t.text or "").strip()
-                if not text or text.startswith("/"):  # a button press: nothing to understand
+                if not text or text.startswith("/") or t.id in answers:  # a button, a note: nothing to read
                     continue
                 fallback = bool(t.fallback or t.message_id in fell_back)
                 if not fallback and (t.confidence is None or t.confidence >= LOW_CONFIDENCE):
                     continue
                 group = groups.setdefault(_normal(text), Misread(text))
-                group.add(fallback, t.confidence, t.guessed_intent or t.intent)
+                if fallback and not t.guessed_intent:  # noise: NLU made no guess at all
+                    group.add(fallback, None, None)
+                else:
+                    group.add(fallback, t.confidence, t.guessed_intent or t.intent)
         ranked = sorted(groups.values(), key=lambda m: (-m.count, -m.fallbacks, m.mean_confidence))
         return ranked[:WORST_MESSAGES]
 
@@ -211,15 +227,17 @@ class Misread:
         return statistics.fmean(self.confidences) if self.confidences else 0.0
 
     @property
-    def guess(self) -> str:
-        return self.guesses.most_common(1)[0][0] if self.guesses else "?"
+    def guess(self) -> Optional[str]:
+        """The intent NLU leaned to most often, None when it made no guess (noise)."""
+        return self.guesses.most_common(1)[0][0] if self.guesses else None
 
 
 def load(session: Session, period: Optional[str] = None) -> Figures:
     """The figures for ``period`` (``YYYY-MM``), or for every period when None."""
     conversations = [c for c in _conversations(session) if period is None or c.period == period]
     resolutions, open_tickets = _tickets(session, period)
-    return Figures(period, conversations, resolutions, open_tickets)
+    names = {c.id: c.name for c in session.scalars(select(Component)) if c.name}
+    return Figures(period, conversations, resolutions, open_tickets, names)
 
 
 def _conversations(session: Session) -> List[Conversation]:

@@ -63,6 +63,13 @@ def _save(fig: Figure, path: Path, top: float = 0.80) -> None:
     plt.close(fig)
 
 
+def _rows(fig: Figure, ax: Axes, labels: Sequence[str], slots: int = 5) -> None:
+    """Horizontal bars keep one thickness however few they are, and their labels fit on the left."""
+    n = len(labels)
+    ax.set_ylim(n - max(n, slots) - 0.5, n - 0.5)
+    fig.subplots_adjust(left=min(0.5, 0.04 + 0.0088 * max((len(label) for label in labels), default=0)))
+
+
 def _empty(ax: Axes, message: str) -> None:
     ax.set_axis_off()
     ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=12, color=MUTED, transform=ax.transAxes)
@@ -89,6 +96,7 @@ def blockers_by_kind(figures: Figures, path: Path) -> None:
         bars = ax.barh([kind_words(k, plural=True).capitalize() for k in ordered], [counts[k] for k in ordered],
                        color=[KIND_COLOURS.get(k, "#999999") for k in ordered], height=0.6)
         ax.bar_label(bars, padding=3, fontsize=9, color=INK)
+        _rows(fig, ax, [kind_words(k, plural=True).capitalize() for k in ordered])
         ax.set_xlabel(f"Root causes found in {period}", color=INK)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(axis="x", color=GRID)
@@ -108,7 +116,8 @@ def blockers_by_kind(figures: Figures, path: Path) -> None:
     ax.yaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="y", color=GRID)
     ax.set_axisbelow(True)
-    ax.legend(frameon=False, fontsize=8.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    handles, names = ax.get_legend_handles_labels()  # top of the stack first, as the eye reads it
+    ax.legend(handles[::-1], names[::-1], frameon=False, fontsize=8.5, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.subplots_adjust(right=0.72)
     _save(fig, path)
 
@@ -116,6 +125,8 @@ def blockers_by_kind(figures: Figures, path: Path) -> None:
 def _unit(hours: Sequence[float]) -> tuple:
     """Minutes, hours or days, whichever keeps the numbers readable."""
     longest = max(hours, default=0.0)
+    if longest < 2 / 60:
+        return "seconds", 3600.0
     if longest < 2:
         return "minutes", 60.0
     if longest < 72:
@@ -138,10 +149,10 @@ def time_to_resolution(figures: Figures, path: Path) -> None:
     xs = range(len(periods))
     medians = [percentile(by_period[p], 0.5) * scale for p in periods]
     p90s = [percentile(by_period[p], 0.9) * scale for p in periods]
-    width = 0.36
+    width = 0.3
     a = ax.bar([x - width / 2 for x in xs], medians, width, color="#0072B2", label="Typical ticket (median)")
     b = ax.bar([x + width / 2 for x in xs], p90s, width, color="#E69F00",
-               label="Slow tickets (9 in 10 were faster)")
+               label="Slowest tenth (p90: 9 in 10\nwere resolved faster)")
     ax.bar_label(a, fmt="%.1f", padding=2, fontsize=9)
     ax.bar_label(b, fmt="%.1f", padding=2, fontsize=9)
     ax.set_xticks(list(xs), [f"{p}\n{len(by_period[p])} resolved" for p in periods])
@@ -149,8 +160,10 @@ def time_to_resolution(figures: Figures, path: Path) -> None:
     ax.set_xlabel("Close period of the ticket", color=INK)
     ax.grid(axis="y", color=GRID)
     ax.set_axisbelow(True)
-    ax.set_ylim(0, max(p90s + medians) * 1.18 or 1)
-    ax.legend(frameon=False, fontsize=9, loc="upper left")
+    ax.set_ylim(0, max(p90s + medians) * 1.15 or 1)
+    ax.set_xlim(-0.5 - max(0, 3 - len(periods)) / 2, len(periods) - 0.5 + max(0, 3 - len(periods)) / 2)
+    ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.subplots_adjust(right=0.70, bottom=0.17)
     _save(fig, path)
 
 
@@ -191,8 +204,10 @@ def failing_components(figures: Figures, path: Path) -> None:
         _empty(ax, "No system fault blocked a close")
         return _save(fig, path)
     ordered = list(reversed(counts))
-    bars = ax.barh([name for name, _ in ordered], [n for _, n in ordered], color="#D55E00", height=0.55)
+    labels = [f"{figures.component_names[c]} ({c})" if c in figures.component_names else c for c, _ in ordered]
+    bars = ax.barh(labels, [n for _, n in ordered], color="#D55E00", height=0.6)
     ax.bar_label(bars, padding=3, fontsize=9)
+    _rows(fig, ax, labels)
     ax.set_xlabel("Conversations held up", color=INK)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="x", color=GRID)
@@ -211,10 +226,13 @@ def worst_understood(figures: Figures, path: Path) -> None:
         return _save(fig, path)
     ordered = list(reversed(worst))
     labels = [f"“{shorten(_printable(m.text), 42)}”" for m in ordered]
-    bars = ax.barh(labels, [m.count for m in ordered], color="#56B4E9", height=0.55)
+    bars = ax.barh(labels, [m.count for m in ordered], color="#56B4E9", height=0.6)
+    _rows(fig, ax, labels)
     for bar, m in zip(bars, ordered):
-        note = (f"not understood {m.fallbacks}×" if m.fallbacks else "") + \
-            (f"{'; ' if m.fallbacks else ''}best guess {m.guess.replace('_', ' ')} ({m.mean_confidence:.0%})")
+        parts = [f"not understood {m.fallbacks}×"] if m.fallbacks else []
+        parts.append(f"guess: {m.guess.replace('_', ' ')} ({m.mean_confidence:.0%} sure)" if m.guess
+                     else "no guess at all")
+        note = "; ".join(parts)
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, "  " + note, va="center", fontsize=8.5,
                 color=INK)
     ax.set_xlim(0, max(m.count for m in worst) * 2.2)
@@ -222,7 +240,6 @@ def worst_understood(figures: Figures, path: Path) -> None:
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(axis="x", color=GRID)
     ax.set_axisbelow(True)
-    fig.subplots_adjust(left=0.36)
     _save(fig, path)
 
 

@@ -108,7 +108,8 @@ def render_page(figures: Figures, key: Dict[str, object], images: List[Path]) ->
                          for p in images)
     worst = figures.worst_understood()
     rows = "".join(f"<tr><td>{html.escape(m.text)}</td><td>{m.count}</td><td>{m.fallbacks}</td>"
-                   f"<td>{html.escape(m.guess)}</td><td>{m.mean_confidence:.0%}</td></tr>" for m in worst)
+                   f"<td>{html.escape(_words(m.guess))}</td>"
+                   f"<td>{f'{m.mean_confidence:.0%}' if m.guess else '–'}</td></tr>" for m in worst)
     table = ("<h2 style='font-size:16px'>Messages understood worst, in full</h2><table><tr><th>message</th>"
              "<th>times</th><th>not understood</th><th>best guess</th><th>confidence</th></tr>"
              f"{rows}</table>") if worst else ""
@@ -118,6 +119,10 @@ def render_page(figures: Figures, key: Dict[str, object], images: List[Path]) ->
     body = (f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(details)}</p>"
             f"<div class='tiles'>{tile_html}</div><div class='plots'>{image_html}</div>{table}{notes}")
     return _document(title, body)
+
+
+def _words(intent: Optional[str]) -> str:
+    return intent.replace("_", " ") if intent else "none (noise)"
 
 
 def _document(title: str, body: str) -> str:

@@ -472,13 +472,16 @@ class AnalyticsFact(Base):
 
     ``kind``: ``session`` (a conversation started), ``diagnosis`` (``blocked``, ``root_causes`` as
     ``[[kind, first ref], ...]``, ``components`` of system faults), ``ticket``, ``escalation``
-    (``ticket_number``) or ``fallback`` (the assistant could not follow). ``fact_key`` is unique:
+    (``ticket_number``), ``fallback`` (the assistant could not follow) or ``form`` (``name``: the form
+    that started asking, None when it stopped: what is typed meanwhile is an answer, not a request to
+    understand). ``fact_key`` is unique:
     ``audit:<id>`` for a fact read from an audit row, the broker event's key otherwise.
     """
 
     __tablename__ = "analytics_facts"
     __table_args__ = (Index("ix_analytics_facts_conversation", "conversation_key", "at"),)
     SESSION, DIAGNOSIS, TICKET, ESCALATION, FALLBACK = "session", "diagnosis", "ticket", "escalation", "fallback"
+    FORM = "form"
 
     id = Column(Integer, primary_key=True, autoincrement=True)
     fact_key = Column(String(80), unique=True)
@@ -493,6 +496,7 @@ class AnalyticsFact(Base):
     root_causes = Column(JSON, nullable=True)
     components = Column(JSON, nullable=True)
     ticket_number = Column(String(32), nullable=True)
+    name = Column(String(100), nullable=True)
 
 
 SCENARIO_TABLES = (
