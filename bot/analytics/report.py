@@ -44,6 +44,8 @@ def _show(value: object, suffix: str = "") -> str:
 def _duration(hours: Optional[object]) -> str:
     if not isinstance(hours, (int, float)):
         return "–"
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
     if hours < 2:
         return f"{hours * 60:.0f} min"
     return f"{hours:.1f} h" if hours < 72 else f"{hours / 24:.1f} days"
@@ -100,10 +102,11 @@ def render_page(figures: Figures, key: Dict[str, object], images: List[Path]) ->
     ]
     tile_html = "".join(f"<div class='tile'><b>{html.escape(v)}</b><span>{html.escape(t)}</span></div>"
                         for v, t in tiles)
-    details = (f"{key['diagnoses']} diagnoses, {key['blocked_conversations']} conversations found the close "
-               f"blocked, {key['resolved_without_person']} of them confirmed resolved without a person; "
-               f"{key['tickets']} tickets and {key['escalations']} escalations opened; "
-               f"{key['tickets_resolved']} tickets resolved, {key['tickets_open']} still open.")
+    details = (f"{_n(key['diagnoses'], 'diagnosis', 'diagnoses')}; "
+               f"{_n(key['blocked_conversations'], 'conversation')} found the close blocked, "
+               f"{key['resolved_without_person']} of them confirmed resolved without a person; "
+               f"{_n(key['tickets'], 'ticket')} and {_n(key['escalations'], 'escalation')} opened; "
+               f"{_n(key['tickets_resolved'], 'ticket')} resolved, {key['tickets_open']} still open.")
     image_html = "".join(f"<img src='{html.escape(p.name)}' alt='{html.escape(p.stem.replace('_', ' '))}'>"
                          for p in images)
     worst = figures.worst_understood()
@@ -119,6 +122,10 @@ def render_page(figures: Figures, key: Dict[str, object], images: List[Path]) ->
     body = (f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(details)}</p>"
             f"<div class='tiles'>{tile_html}</div><div class='plots'>{image_html}</div>{table}{notes}")
     return _document(title, body)
+
+
+def _n(count: object, one: str, many: str = "") -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
 
 
 def _words(intent: Optional[str]) -> str:
