@@ -17,6 +17,7 @@ from bot.channels.identity import speaker
 from bot.conversation import transcript
 from bot.conversation.budget import action_timeout_seconds
 from bot.conversation.reply import Reply, with_notices
+from bot.store import audit
 from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ def as_speaker(fn: Callable[..., Reply], tracker: Tracker, *args: Any, **kwargs:
     message = tracker.latest_message or {}
     message_id = message.get("message_id")
     with session_scope() as session:
+        audit.in_turn(session, tracker.sender_id, message_id)  # what this turn did, for analytics
         user_id = speaker(session, tracker.sender_id, message_id) or ""
         transcript.record_user(session, tracker.sender_id, user_id, message_id, message.get("text"))
         reply = with_notices(session, user_id, fn(session, user_id, *args, **kwargs))

@@ -7,6 +7,7 @@ from typing import Any, Callable, Optional
 
 import click
 
+from bot.cli.analytics import analytics, report
 from bot.cli.outbox import outbox
 from bot.cli.webchat import webchat
 from bot.core.errors import ClosebotError, ScenarioError
@@ -207,6 +208,8 @@ def chat(sender: str, server: str) -> None:
     run_chat(sender, server)
 
 
+main.add_command(analytics)
+main.add_command(report)
 main.add_command(outbox)
 main.add_command(webchat)
 

@@ -135,7 +135,11 @@ def diagnose_close(
         return result
     audit.record(
         session, user.id, "diagnose", company.id,
-        {"period": period, "module": module, "blockers": len(result.blockers)},
+        {"period": period, "module": module, "blockers": len(result.blockers),
+         # what was found, for the analytics report: each root cause's kind and first record,
+         # the status-page components at fault
+         "root_causes": [[b.kind, b.refs[0] if b.refs else ""] for b in result.root_causes],
+         "components": sorted({ref for b in result.blockers if b.kind == "system_fault" for ref in b.refs})},
     )
     view.show(result)
     views.save(session, view)

@@ -1,6 +1,17 @@
 """The store: the ERP snapshot of the scenario contract, tickets and the audit log."""
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.core import clock
@@ -412,6 +423,80 @@ class AuditEntry(Base):
     company_id = Column(String(64), nullable=True)
     detail = Column(JSON, nullable=True)
     # Audit rows outlive scenario reloads, so company is a plain string, not a foreign key.
+
+
+class AuditTurn(Base):
+    """The conversation turn an audit row was written in (``bot.store.audit.in_turn``).
+
+    A table of its own rather than columns on ``audit_log``, so databases made before it gain it
+    through ``create_all``. It lets the analytics consumer find what a turn it read on the event
+    broker did (a diagnosis and its blocker kinds, a ticket, an escalation) by the turn's
+    ``message_id``, through an index, without reading the audit log from the start.
+    """
+
+    __tablename__ = "audit_turns"
+
+    audit_id = Column(ForeignKey("audit_log.id"), primary_key=True)
+    conversation_key = Column(String(300))
+    message_id = Column(String(64), index=True)
+
+    entry = relationship("AuditEntry")
+
+
+class AnalyticsTurn(Base):
+    """One thing a user said, as the event broker told it (``bot.analytics``): what NLU made of it.
+
+    ``event_key`` is the broker event's identity (sender, type, timestamp, message id), so a
+    redelivered event is stored once. ``text`` is kept shortened, for the report's list of the
+    messages understood worst; ``guessed_intent`` is the best real intent when NLU fell back.
+    """
+
+    __tablename__ = "analytics_turns"
+    __table_args__ = (Index("ix_analytics_turns_conversation", "conversation_key", "at"),)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    event_key = Column(String(64), unique=True)
+    conversation_key = Column(String(300))
+    message_id = Column(String(64), nullable=True, index=True)
+    at = Column(UTCDateTime)
+    intent = Column(String(100), nullable=True)
+    confidence = Column(Float, nullable=True)
+    guessed_intent = Column(String(100), nullable=True)
+    text = Column(String(200))
+    text_length = Column(Integer)
+    fallback = Column(Boolean, default=False)
+
+
+class AnalyticsFact(Base):
+    """One conversation fact from the event stream and the turn's audit rows (``bot.analytics``).
+
+    ``kind``: ``session`` (a conversation started), ``diagnosis`` (``blocked``, ``root_causes`` as
+    ``[[kind, first ref], ...]``, ``components`` of system faults), ``ticket``, ``escalation``
+    (``ticket_number``), ``fallback`` (the assistant could not follow) or ``form`` (``name``: the form
+    that started asking, None when it stopped: what is typed meanwhile is an answer, not a request to
+    understand). ``fact_key`` is unique:
+    ``audit:<id>`` for a fact read from an audit row, the broker event's key otherwise.
+    """
+
+    __tablename__ = "analytics_facts"
+    __table_args__ = (Index("ix_analytics_facts_conversation", "conversation_key", "at"),)
+    SESSION, DIAGNOSIS, TICKET, ESCALATION, FALLBACK = "session", "diagnosis", "ticket", "escalation", "fallback"
+    FORM = "form"
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    fact_key = Column(String(80), unique=True)
+    kind = Column(String(16))
+    conversation_key = Column(String(300))
+    message_id = Column(String(64), nullable=True)
+    at = Column(UTCDateTime)
+    company_id = Column(String(64), nullable=True)
+    period = Column(String(7), nullable=True)
+    module = Column(String(32), nullable=True)
+    blocked = Column(Boolean, nullable=True)
+    root_causes = Column(JSON, nullable=True)
+    components = Column(JSON, nullable=True)
+    ticket_number = Column(String(32), nullable=True)
+    name = Column(String(100), nullable=True)
 
 
 SCENARIO_TABLES = (
