@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 import click
 
 from bot.cli.analytics import analytics, report
+from bot.cli.db import db
 from bot.cli.outbox import outbox
 from bot.cli.webchat import webchat
 from bot.core.errors import ClosebotError, ScenarioError
@@ -212,6 +213,7 @@ main.add_command(analytics)
 main.add_command(report)
 main.add_command(outbox)
 main.add_command(webchat)
+main.add_command(db)
 
 
 if __name__ == "__main__":

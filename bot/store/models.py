@@ -183,8 +183,10 @@ class TicketComment(Base):
 class TicketResolution(Base):
     """How a ticket was resolved: the helpdesk's note, kept apart from the running comments.
 
-    A table of its own rather than columns on ``tickets``, so databases made before it
-    gain it through ``create_all`` without a migration.
+    A table of its own rather than columns on ``tickets``: databases made before it gained it
+    on first use, before there were migrations (the baseline revision adopts such databases).
+    A schema change now comes with a revision in ``bot/store/migrations`` (README "Database
+    migrations").
     """
 
     __tablename__ = "ticket_resolutions"
