@@ -42,10 +42,11 @@ FAST_HTTP = {"connect_timeout": 0.5, "read_timeout": 0.5, "retries": 1, "backoff
 
 def write_config(path: Path, http: Any = None, **outbox: Any) -> Path:
     """A closebot.yml with fast outbox settings (``outbox`` overrides them) and fast HTTP to
-    ServiceNow (``http`` overrides that)."""
+    ServiceNow and Jira (``http`` overrides that), so the short test lease still outlasts the
+    slowest call (``settings.check_lease``)."""
+    fast = {"http": {**FAST_HTTP, **(http or {})}}
     path.write_text(yaml.safe_dump({"tickets": {
-        "outbox": {**FAST_OUTBOX, **outbox},
-        "servicenow": {"http": {**FAST_HTTP, **(http or {})}},
+        "outbox": {**FAST_OUTBOX, **outbox}, "servicenow": fast, "jira": fast,
     }}))
     return path
 

@@ -7,8 +7,10 @@ here: the caller (the ticket outbox) decides, because replaying a create can dup
 """
 
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Callable, Iterator, Mapping, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -32,6 +34,36 @@ class HttpPolicy:
     backoff_factor: float = 0.5
     max_retry_after: float = 30.0
     pool_size: int = 10
+
+
+def worst_case_seconds(policy: HttpPolicy) -> float:
+    """The longest one call can take, retries included: every attempt waits out its connect and
+    read timeouts, and every retry first sleeps the longer of the capped Retry-After and the
+    backoff (urllib3: ``backoff_factor * 2 ** (retry - 1)``, at most ``Retry.DEFAULT_BACKOFF_MAX``).
+
+    With the defaults: 4 x (3.05 + 10) + 3 x 30 = 142.2 s. A lease must outlast this (the outbox
+    renews it before each call). A server that trickles a byte per read timeout has no bound;
+    the lease check before each call covers that case.
+    """
+    sleeps = sum(max(policy.max_retry_after, min(Retry.DEFAULT_BACKOFF_MAX, policy.backoff_factor * 2 ** n))
+                 for n in range(policy.retries))
+    return (policy.retries + 1) * (policy.connect_timeout + policy.read_timeout) + sleeps
+
+
+#: called with (method, url) before each request this thread sends (``before_each_request``)
+_before_request: ContextVar[Optional[Callable[[str, str], None]]] = ContextVar("before_request", default=None)
+
+
+@contextmanager
+def before_each_request(hook: Callable[[str, str], None]) -> Iterator[None]:
+    """Run ``hook(method, url)`` before every request sent in this block, on this thread; an
+    exception from the hook stops the request from being sent. The outbox renews its lease
+    this way before each call the backend makes, however many calls one change needs."""
+    token = _before_request.set(hook)
+    try:
+        yield
+    finally:
+        _before_request.reset(token)
 
 
 class RemoteError(Exception):
@@ -75,6 +107,9 @@ class TimeoutSession(requests.Session):
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         kwargs.setdefault("timeout", self.default_timeout)
+        hook = _before_request.get()
+        if hook is not None:
+            hook(method, url)
         return super().request(method, url, *args, **kwargs)
 
 

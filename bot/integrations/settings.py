@@ -17,7 +17,7 @@ from pydantic import BaseModel, Extra, Field, ValidationError
 
 from bot.core.config import PROJECT_ROOT
 from bot.core.errors import ClosebotError
-from bot.integrations.http import HttpPolicy
+from bot.integrations.http import HttpPolicy, worst_case_seconds
 
 
 class ConfigError(ClosebotError):
@@ -94,8 +94,10 @@ class OutboxSettings(_Strict):
     #: first retry delay; doubled per attempt up to ``max_delay_seconds``
     base_delay_seconds: float = Field(5.0, gt=0)
     max_delay_seconds: float = Field(900.0, gt=0)
-    #: how long a worker may hold a delivery before another worker may take it over
-    lease_seconds: float = Field(120.0, gt=0)
+    #: how long a worker may hold a delivery before another worker may take it over; renewed
+    #: before each remote call, so it must outlast the slowest single call (``check_lease``):
+    #: 142.2 s with the default HTTP settings, hence 300 s
+    lease_seconds: float = Field(300.0, gt=0)
     #: the worker's poll interval when nothing is due
     poll_seconds: float = Field(5.0, gt=0)
     #: how long "open a ticket" waits for the first delivery before saying "queued"
@@ -144,7 +146,29 @@ def load_settings(path: Optional[Path] = None) -> Settings:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
         raise ConfigError(f"{where}: {problems}") from exc
     _apply_environment(settings)
+    check_lease(settings, path or "configuration")
     return settings
+
+
+def check_lease(settings: Settings, where: object = "configuration") -> None:
+    """The outbox lease must outlast the slowest single call to the configured ticket system.
+
+    Otherwise a second worker may take a row over while the first still waits for the remote's
+    answer, and both send the same change (two remote tickets for one of ours).
+    """
+    system = settings.tickets.backend
+    if system == "local":
+        return
+    http: HttpSettings = getattr(settings.tickets, system).http
+    slowest = worst_case_seconds(http.policy())
+    lease = settings.tickets.outbox.lease_seconds
+    if lease <= slowest:
+        raise ConfigError(
+            f"{where}: tickets.outbox.lease_seconds: {lease:g} s is not longer than the slowest call to "
+            f"{system} ({slowest:g} s: {http.retries + 1} attempts of {http.connect_timeout:g} s connect + "
+            f"{http.read_timeout:g} s read, {http.retries} waits of up to {http.max_retry_after:g} s), so a "
+            f"second worker could take a delivery over mid-call and create the ticket twice; set it above "
+            f"{slowest:g} s, or lower tickets.{system}.http's timeouts or retries")
 
 
 #: The environment variables that override the file (``_apply_environment``).

@@ -1,7 +1,11 @@
 """Send one claimed outbox row to the remote system and record what happened.
 
 The remote call runs outside any database transaction (a slow remote must not hold a
-lock); the outcome is written in one commit that first re-checks the lease. For a create,
+lock); the outcome is written in one commit that first re-checks the lease. Before each HTTP
+request of a delivery the worker renews its lease, and stops (LOST, nothing sent, nothing
+written) when another worker has taken the row over: a worker stalled past its lease (one call
+can take 142 s with the default retries) never sends a create the other worker already sent.
+The lease outlasts the slowest single call (``settings.check_lease``). For a create,
 the remote is asked for the ticket by correlation id before anything is created, so a
 worker that died after the remote's answer and before our commit cannot cause a duplicate.
 A comment carries its row's idempotency key; when an earlier attempt may have reached the
@@ -20,7 +24,7 @@ from typing import Callable, Optional
 from sqlalchemy.orm import Session
 
 from bot.core.clock import now
-from bot.integrations.http import RemoteError
+from bot.integrations.http import RemoteError, before_each_request
 from bot.integrations.settings import OutboxSettings
 from bot.integrations.ticketing.base import RemoteRef, RemoteTicketRequest, TicketBackend
 from bot.outbox import store
@@ -68,6 +72,10 @@ class _Job:
     link: Optional[RemoteRef]
 
 
+class LeaseLost(Exception):
+    """Another worker took the row over while this one was slow: it finishes the delivery."""
+
+
 class PermanentProblem(Exception):
     """Our side cannot deliver this row as it stands (e.g. nothing to attach a change to)."""
 
@@ -100,7 +108,12 @@ class Deliverer:
         if job is None:
             return LOST
         try:
-            ref, found = self._send(job)
+            with before_each_request(lambda _method, _url: self._renew(job)):
+                ref, found = self._send(job)
+        except LeaseLost:
+            log.warning("outbox row %s (%s %s): lease lost to another worker; nothing more sent",
+                        job.entry_id, job.operation, job.number)
+            return LOST
         except RemoteError as exc:
             # A garbled success answer (2xx, unreadable) may hide done work: retrying is safe,
             # since a create looks for the correlation id first.
@@ -130,6 +143,12 @@ class Deliverer:
                 link=None if link is None else RemoteRef(link.system, link.remote_id, link.remote_number,
                                                          link.url),
             )
+
+    def _renew(self, job: _Job) -> None:
+        """A fresh lease for the next remote call, or ``LeaseLost`` if the row is not ours now."""
+        with self.sessions() as session:
+            if not store.renew(session, job.entry_id, self.owner, self.clock(), self.settings.lease_seconds):
+                raise LeaseLost(job.entry_id)
 
     def _send(self, job: _Job) -> "tuple[Optional[RemoteRef], bool]":
         """Do the remote work; returns the remote ticket (for a create) and whether it existed."""

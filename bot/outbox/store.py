@@ -176,6 +176,18 @@ def _owned(entry_id: int, owner: str) -> Any:
     return and_(OutboxEntry.id == entry_id, OutboxEntry.lease_owner == owner, OutboxEntry.state == PENDING)
 
 
+def renew(session: Session, entry_id: int, owner: str, now: datetime, lease_seconds: float) -> bool:
+    """Extend this worker's lease to ``now + lease_seconds`` and commit; False when the row is no
+    longer ours (the lease ran out and another worker took the row, or it was finished)."""
+    result = session.execute(
+        update(OutboxEntry).where(_owned(entry_id, owner))
+        .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
 def finish_delivered(session: Session, entry_id: int, owner: str, now: datetime) -> bool:
     """Mark the row delivered in the caller's transaction; False if the lease was lost."""
     result = session.execute(

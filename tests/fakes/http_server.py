@@ -2,6 +2,7 @@
 
 A fake subclasses ``FakeService`` and implements ``handle(request) -> Reply``. Tests script
 faults on top of it: ``fail_next(status, body, headers, times)``, ``delay_next(seconds)``,
+``hold_next()`` (a request waits until the test releases it: a stall without a clock),
 ``down()`` / ``up()`` (the port refuses connections while down), and read ``requests`` (every
 request received, in order) to count calls.
 """
@@ -40,6 +41,29 @@ class Reply:
     headers: Dict[str, str] = field(default_factory=dict)
 
 
+#: the longest a held request waits for its release (a test that forgets to release still ends)
+HOLD_LIMIT = 60.0
+
+
+@dataclass
+class Hold:
+    """A request held open until the test calls ``release()``; ``reached`` is set when it arrives.
+
+    Tests of a stalled client use it instead of a delay: the test decides when the answer goes
+    out, so nothing depends on how fast the machine is.
+    """
+
+    reached: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def wait(self) -> None:
+        self.reached.set()
+        self.released.wait(HOLD_LIMIT)
+
+
 @dataclass
 class _Fault:
     reply: Optional[Reply]
@@ -47,6 +71,7 @@ class _Fault:
     times: int
     match: Optional[Callable[[Request], bool]]
     after: bool  # handle the request for real first, then delay/fail (the "answered, then lost" case)
+    hold: Optional[Hold] = None
 
 
 class FakeService:
@@ -77,6 +102,14 @@ class FakeService:
         """Hold the next matching requests ``seconds`` before replying (``after``: do the work first)."""
         with self._lock:
             self._faults.append(_Fault(None, seconds, times, match, after))
+
+    def hold_next(self, match: Optional[Callable[[Request], bool]] = None, after: bool = False) -> Hold:
+        """Hold the next matching request until ``release()`` (``after``: its work done and its
+        answer decided first, so the answer describes the remote as it was when it arrived)."""
+        hold = Hold()
+        with self._lock:
+            self._faults.append(_Fault(None, 0.0, 1, match, after, hold))
+        return hold
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -133,11 +166,15 @@ class FakeService:
                 fault = service._take_fault(request)
                 if fault is not None and not fault.after:
                     time.sleep(fault.delay)
+                    if fault.hold is not None:
+                        fault.hold.wait()
                 reply = fault.reply if fault is not None and fault.reply is not None else None
                 if reply is None:
                     reply = service.handle(request)
                 if fault is not None and fault.after:
                     time.sleep(fault.delay)
+                    if fault.hold is not None:
+                        fault.hold.wait()
                 self._send(reply)
 
             def _send(self, reply: Reply) -> None:

@@ -40,10 +40,11 @@ def env(sn, db_url, tmp_path, monkeypatch) -> Dict[str, str]:
         "CLOSEBOT_DATABASE_URL": db_url,
         "CLOSEBOT_TICKET_BACKEND": "servicenow",
         "SERVICENOW_INSTANCE_URL": sn.url,
-        # a 1 s lease: a killed worker's row is free again soon; reads wait long enough for
-        # the test to kill a flush while ServiceNow holds its answer
-        "CLOSEBOT_CONFIG": str(write_config(tmp_path / "closebot.yml", {"read_timeout": 5.0},
-                                            lease_seconds=1.0)),
+        # a 3 s lease: a killed worker's row is free again soon, yet longer than the slowest
+        # call (one 0.5 s connect + 2 s read, no retry: settings.check_lease); reads wait long
+        # enough for the test to kill a flush while ServiceNow holds its answer
+        "CLOSEBOT_CONFIG": str(write_config(tmp_path / "closebot.yml", {"read_timeout": 2.0, "retries": 0},
+                                            lease_seconds=3.0)),
         **sn.basic_env(),
     }
     for name, value in values.items():
@@ -79,7 +80,7 @@ def test_a_flush_killed_after_servicenow_answered_never_duplicates(demo_session,
     assert row.state == "pending" and row.lease_owner is not None
     assert demo_session.scalar(select(TicketLink)) is None
 
-    wait_until(lambda: rows(demo_session)[0].lease_expires_at <= utcnow())  # the dead worker's 1 s lease
+    wait_until(lambda: rows(demo_session)[0].lease_expires_at <= utcnow())  # the dead worker's 3 s lease
     again = closebot(env, "outbox", "flush")
     assert again.returncode == 0, again.stdout + again.stderr
     [incident] = sn.incidents
