@@ -1,3 +1,7 @@
+# Rasa's anonymous telemetry is off for everything started from here (rasa train, the servers,
+# the benchmarks) unless RASA_TELEMETRY_ENABLED is set in the environment (=true turns it on).
+export RASA_TELEMETRY_ENABLED ?= false
+
 .PHONY: setup run test lint train readme-conversations bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-cost
 
 setup:  ## venv, packages, spaCy pipeline, trained model, demo data

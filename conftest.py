@@ -4,4 +4,10 @@
 whenever that conftest is found during collection (e.g. ``pytest .``).
 """
 
+from harness.telemetry import telemetry_off_by_default
+
 pytest_plugins = ["harness.fixtures"]
+
+# Rasa in the test process and every server or command the tests start: no telemetry unless
+# RASA_TELEMETRY_ENABLED says otherwise.
+telemetry_off_by_default()

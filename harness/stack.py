@@ -16,6 +16,8 @@ from typing import Any, Dict, List, Optional
 
 import requests
 
+from harness.telemetry import rasa_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "bot" / "scenarios" / "demo.yml"
 MODEL = ROOT / "models" / "closebot.tar.gz"
@@ -78,8 +80,7 @@ class Stack:
         self.action_port, self.rasa_port = free_port(), free_port()
         #: Rasa's HTTP API answers only with this token (``?token=``); ``api`` sends it.
         self.api_token = secrets.token_urlsafe(24)
-        self.env = {**os.environ, "CLOSEBOT_DATABASE_URL": self.db_url,
-                    "CLOSEBOT_ACTION_TOKEN": secrets.token_urlsafe(24), **(env or {})}
+        self.env = self.environment(self.db_url, env)
         self.procs: List[subprocess.Popen] = []
         if load_demo:
             subprocess.run([str(BIN / "closebot"), "scenario", "load", str(DEMO)],
@@ -115,6 +116,13 @@ class Stack:
             raise
         #: seconds from launching the processes until both answered their health checks
         self.ready_seconds = time.monotonic() - started
+
+    @staticmethod
+    def environment(db_url: str, env: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+        """What both servers run with: this process's environment, the database, a fresh action
+        token, then ``env``; Rasa's telemetry off unless one of those turned it on."""
+        return rasa_environment({**os.environ, "CLOSEBOT_DATABASE_URL": db_url,
+                                 "CLOSEBOT_ACTION_TOKEN": secrets.token_urlsafe(24), **(env or {})})
 
     @property
     def rasa_url(self) -> str:

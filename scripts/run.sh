@@ -9,6 +9,7 @@
 # chat: README "Chat channels") are served too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/telemetry.sh  # Rasa telemetry off unless RASA_TELEMETRY_ENABLED=true
 USER_ID=u-mei
 while [ $# -gt 0 ]; do
   case "$1" in

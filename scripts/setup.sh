@@ -3,6 +3,7 @@
 # Idempotent: each step is skipped when its inputs have not changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/telemetry.sh  # Rasa telemetry off unless RASA_TELEMETRY_ENABLED=true
 
 VENV=.venv
 SPACY_DIR=build/spacy/closebot_en
