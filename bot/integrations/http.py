@@ -41,9 +41,9 @@ def worst_case_seconds(policy: HttpPolicy) -> float:
     read timeouts, and every retry first sleeps the longer of the capped Retry-After and the
     backoff (urllib3: ``backoff_factor * 2 ** (retry - 1)``, at most ``Retry.DEFAULT_BACKOFF_MAX``).
 
-    With the defaults: 4 x (3.05 + 10) + 3 x 30 = 142.2 s. A lease must outlast this (the outbox
-    renews it before each call). A server that trickles a byte per read timeout has no bound;
-    the lease check before each call covers that case.
+    With the defaults: 4 x (3.05 + 10) + 3 x 30 = 142.2 s. The outbox lease must outlast this (it
+    is renewed before each call). A server that trickles its answer a byte per read timeout
+    escapes any bound: a create slowed like that can still race the worker that takes over.
     """
     sleeps = sum(max(policy.max_retry_after, min(Retry.DEFAULT_BACKOFF_MAX, policy.backoff_factor * 2 ** n))
                  for n in range(policy.retries))
