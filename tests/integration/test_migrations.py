@@ -8,6 +8,7 @@ skip, when the server is unreachable (the ``pg_url`` fixture cannot create its d
 """
 
 import threading
+from pathlib import Path
 from typing import Iterator, List
 
 import pytest
@@ -54,6 +55,19 @@ def revision(engine: Engine):  # noqa: ANN201 - Optional[str]
         return schema.current(connection)
 
 
+#: ``alembic_version`` as Alembic makes it; first use stamps an empty database by hand
+ALEMBIC_VERSION_TABLE = {"columns": [("version_num", "VARCHAR(32)", False)],
+                         "primary_key": ("alembic_version_pkc", ["version_num"])}
+
+
+def version_table(engine: Engine) -> dict:
+    found = inspect(engine)
+    pk = found.get_pk_constraint(schema.VERSION_TABLE)
+    columns = found.get_columns(schema.VERSION_TABLE)
+    return {"columns": [(c["name"], str(c["type"]), c["nullable"]) for c in columns],
+            "primary_key": (pk["name"], pk["constrained_columns"])}
+
+
 def alembic_check(url: str) -> None:
     """Alembic's own ``alembic check``, through the packaged env.py, on ``url``."""
     command.check(schema.alembic_config(url=url))
@@ -66,6 +80,7 @@ def test_empty_to_head_then_base_and_back(engine_on) -> None:
     assert (done.before, done.after, done.created, done.adopted) == (None, schema.head(), False, False)
     assert tables(engine_on) == MODEL_TABLES
     assert revision(engine_on) == schema.head()
+    assert version_table(engine_on) == ALEMBIC_VERSION_TABLE
     assert schema.differences(engine_on) == []
     alembic_check(engine_on.url.render_as_string(hide_password=False))
 
@@ -95,6 +110,7 @@ def test_first_use_creates_the_same_schema_as_the_migrations(engine_on) -> None:
     url = engine_on.url.render_as_string(hide_password=False)
     engine = get_engine(url)
     assert revision(engine) == schema.head()
+    assert version_table(engine) == ALEMBIC_VERSION_TABLE  # what Alembic itself would have made
     assert tables(engine) == MODEL_TABLES
     assert schema.differences(engine) == []
     alembic_check(url)
@@ -160,6 +176,16 @@ def test_db_revision_with_nothing_changed_writes_nothing() -> None:
     result = CliRunner(mix_stderr=False).invoke(main, ["db", "revision", "-m", "nothing"])
     assert result.exit_code == 1 and "nothing to write" in result.stderr
     assert sorted(p.name for p in (schema.MIGRATIONS / "versions").glob("*.py")) == before
+
+
+def test_the_newest_revision_is_read_from_the_file_names_as_alembic_reads_it() -> None:
+    """First use knows head without loading Alembic: from the file names, which must agree."""
+    scripts = schema.script_directory()
+    assert scripts.get_heads() == [schema.head()]  # one line of revisions, no branches
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_")
+        assert schema.REVISION_FILE.match(Path(script.path).name)
+    assert schema.next_revision_id() == f"{int(schema.head()) + 1:04d}"
 
 
 def test_every_column_type_of_ours_is_written_frozen_into_revisions() -> None:
