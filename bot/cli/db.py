@@ -2,7 +2,8 @@
 
 The database is the one ``CLOSEBOT_DATABASE_URL`` names (default: the embedded SQLite file).
 Exit codes: 0 done (current: at the newest revision; check: no difference), 1 not (the reason
-is printed), 2 the database cannot be reached.
+is printed; upgrade: a revision this code does not know, nothing changed), 2 the database
+cannot be reached.
 """
 
 import sys
@@ -47,11 +48,16 @@ def _reachable(engine: Any, work: Callable[[], T]) -> T:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Migrate the database to the newest revision (adopting one made before migrations)."""
+    from alembic.util import CommandError
+
     from bot.store import schema
 
     engine = _engine()
     try:
         done = _reachable(engine, lambda: schema.upgrade(engine))
+    except CommandError as exc:  # e.g. a revision newer than this code (a rolled-back deploy)
+        click.echo(f"error: {_shown(engine)}: {exc}; nothing was changed", err=True)
+        sys.exit(1)
     finally:
         engine.dispose()
     click.echo(f"{_shown(engine)}: {done.describe()}")

@@ -163,6 +163,20 @@ def test_db_commands_on_an_empty_database(sqlite_url, monkeypatch) -> None:
     assert runner.invoke(main, ["db", "check"]).exit_code == 0
 
 
+def test_db_upgrade_refuses_a_revision_this_code_does_not_know(sqlite_url, monkeypatch) -> None:
+    """A database migrated by newer code (a rolled-back deploy) is left alone, with the reason."""
+    engine = plain_engine(sqlite_url)
+    schema.upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", sqlite_url)
+    result = CliRunner(mix_stderr=False).invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "9999" in result.stderr and "nothing was changed" in result.stderr
+    assert revision(engine) == "9999" and tables(engine) == MODEL_TABLES
+    engine.dispose()
+
+
 def test_db_upgrade_on_an_unreachable_database_exits_2(monkeypatch) -> None:
     monkeypatch.setenv("CLOSEBOT_DATABASE_URL", "postgresql+psycopg2://postgres:secret@127.0.0.1:9/closebot")
     result = CliRunner(mix_stderr=False).invoke(main, ["db", "upgrade"])
