@@ -170,8 +170,8 @@ def upgrade(engine: Engine, create_empty: bool = False) -> Upgrade:
 
 
 def prepare(engine: Engine) -> None:
-    """First use of a database in this process: nothing when it is at head (one query), else
-    ``upgrade`` (empty ones through ``create_all``)."""
+    """First use of a database in this process: nothing when it is at head (two small queries,
+    no Alembic), else ``upgrade`` (empty ones through ``create_all``)."""
     with engine.connect() as connection:
         if current(connection) == head():
             return
