@@ -430,10 +430,11 @@ class AuditEntry(Base):
 class AuditTurn(Base):
     """The conversation turn an audit row was written in (``bot.store.audit.in_turn``).
 
-    A table of its own rather than columns on ``audit_log``, so databases made before it gain it
-    through ``create_all``. It lets the analytics consumer find what a turn it read on the event
-    broker did (a diagnosis and its blocker kinds, a ticket, an escalation) by the turn's
-    ``message_id``, through an index, without reading the audit log from the start.
+    A table of its own rather than columns on ``audit_log``: databases made before it gained it
+    on first use, before there were migrations (the baseline revision adopts them). It lets the
+    analytics consumer find what a turn it read on the event broker did (a diagnosis and its
+    blocker kinds, a ticket, an escalation) by the turn's ``message_id``, through an index,
+    without reading the audit log from the start.
     """
 
     __tablename__ = "audit_turns"
