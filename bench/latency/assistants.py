@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from bench.common import ROOT, log
 from bench.latency.conversations import CLOSEBOT, STOCK
@@ -20,6 +20,7 @@ from bench.latency.profiles import (
     endpoints_without_action,
     production_env,
 )
+from bench.latency.replicas import Replicas
 from harness.stack import BIN, Stack
 
 REFERENCE_DIR = ROOT / "build" / "bench" / "rasa_init"
@@ -43,18 +44,22 @@ class Assistant:
 
     def __init__(self, name: str, model: Path, workdir: Path, profile: str = "default",
                  rasa_workers: Optional[int] = None, action_workers: Optional[int] = None,
-                 endpoints: Path = PRODUCTION_ENDPOINTS) -> None:
-        """``name`` is ``closebot`` or ``stock``; ``endpoints`` is the production profile's file."""
+                 endpoints: Path = PRODUCTION_ENDPOINTS, replicas: int = 1) -> None:
+        """``name`` is ``closebot`` or ``stock``; ``endpoints`` is the production profile's file;
+        ``replicas`` pairs of servers share the production profile's services."""
+        if replicas > 1 and profile != "production":
+            raise ValueError("replicas share conversations only in the production profile")
+        self.replicas = replicas
         self.name, self.model, self.workdir, self.profile = name, model, workdir, profile
         self.endpoints = endpoints
         self.rasa_workers, self.action_workers = rasa_workers, action_workers
         self.script = STOCK if name == "stock" else CLOSEBOT
-        self.stack: Optional[Stack] = None
+        self.stack: Optional[Union[Stack, Replicas]] = None
         self._pg: Optional[Postgres] = None
         self._env: Dict[str, str] = {}
         self.db_url: Optional[str] = None
 
-    def start(self) -> Stack:
+    def start(self) -> Union[Stack, Replicas]:
         """Create the profile's databases and queue names if any, then start the servers."""
         env: Dict[str, str] = {}
         extra, db_url = "", None
@@ -78,8 +83,19 @@ class Assistant:
         kwargs: Dict[str, Any] = {}
         if self.name == "stock":
             kwargs = {"cwd": self.model.parent.parent, "with_actions": False, "load_demo": False}
-        self.stack = Stack(self.workdir, model=self.model, db_url=db_url, env=env,
-                           endpoints_extra=extra, **kwargs)
+        if self.replicas == 1:
+            self.stack = Stack(self.workdir, model=self.model, db_url=db_url, env=env,
+                               endpoints_extra=extra, **kwargs)
+            return self.stack
+        stacks: List[Stack] = []
+        try:
+            for i in range(self.replicas):  # the first loads the demo scenario into the shared store
+                stacks.append(Stack(self.workdir / f"replica{i + 1}", model=self.model, db_url=db_url, env=env,
+                                    endpoints_extra=extra, load_demo=i == 0, **kwargs))
+        except Exception:
+            Replicas(stacks).stop()
+            raise
+        self.stack = Replicas(stacks)
         return self.stack
 
     def stop(self) -> None:
@@ -94,4 +110,6 @@ class Assistant:
     def label(self) -> str:
         """The name the report shows, e.g. ``closebot (default r1/a1)``."""
         workers = f" r{self.rasa_workers or 1}/a{self.action_workers or 1}" if self.name != "stock" else ""
+        if self.replicas > 1:
+            workers += f" x{self.replicas} replicas"
         return f"{self.name} ({self.profile}{workers})" if self.name != "stock" else "stock rasa init"

@@ -37,7 +37,7 @@ def bench_assistant(assistant: Assistant, args: argparse.Namespace) -> Dict[str,
             log("  capacity with think time ...")
             out["capacity"] = find_capacity(stack, script, args.think, args.slo_ms, args.capacity_step,
                                             start=args.capacity_start, max_users=args.capacity_max)
-        if args.layer_samples > 0:
+        if args.layer_samples > 0 and assistant.replicas == 1:  # per layer, one server is enough
             out["layers"] = layer_costs(stack, script, args.layer_samples, assistant.db_url)
         peaks = [lv["rss_peak_mb"] for lv in levels.values()]
         peaks += [p["rss_peak_mb"] for p in out.get("capacity", {}).get("probes", [])]

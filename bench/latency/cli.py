@@ -36,6 +36,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         help="SANIC_WORKERS of the production profile (default: production.env)")
     parser.add_argument("--action-workers", type=int, default=None,
                         help="ACTION_SERVER_SANIC_WORKERS (default: production.env / 1)")
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1],
+                        help="replica pairs (Rasa + action server) of the production profile, e.g. 1 2")
     parser.add_argument("--production-endpoints", type=Path, default=PRODUCTION_ENDPOINTS,
                         help="endpoints file of the production profile (to compare stores)")
     parser.add_argument("--think", type=float, default=5.0, help="mean think time of the capacity search")
@@ -61,8 +63,11 @@ def assistants(args: argparse.Namespace) -> Iterator[Tuple[str, Assistant]]:
             action_workers = action_workers or int(env.get("ACTION_SERVER_SANIC_WORKERS", "1"))
         elif rasa_workers and rasa_workers > 1:
             raise SystemExit("SANIC_WORKERS > 1 needs the production profile (Rasa ignores it otherwise)")
-        yield f"closebot_{profile}", Assistant("closebot", args.model, args.workdir / profile, profile,
-                                               rasa_workers, action_workers, args.production_endpoints)
+        counts = args.replicas if profile == "production" else [1]
+        for n in counts:
+            key = f"closebot_{profile}" + (f"_x{n}" if n > 1 else "")
+            yield key, Assistant("closebot", args.model, args.workdir / f"{profile}{n}", profile,
+                                 rasa_workers, action_workers, args.production_endpoints, replicas=n)
     if not args.skip_reference:
         yield "stock", Assistant("stock", reference_model(args.reference_dir), args.workdir / "stock")
 

@@ -5,6 +5,7 @@ from typing import Any, Dict
 from bench.common import log
 from bench.latency.conversations import Script
 from bench.latency.load import Plan, run_load
+from bench.latency.replicas import urls_of
 from bench.latency.sampling import Sampler, load_pids
 from bench.latency.stats import aggregate
 from harness.stack import Stack
@@ -13,7 +14,7 @@ from harness.stack import Stack
 def measure_level(stack: Stack, script: Script, plan: Plan) -> Dict[str, Any]:
     """One load level: the aggregate, peak memory and CPU milliseconds per correct turn."""
     with Sampler(load_pids(stack)) as sampler:
-        records, wall = run_load(stack.rasa_url, script, plan)
+        records, wall = run_load(urls_of(stack), script, plan)
     result = aggregate(records)
     ok = max(1, result["turns"] - result["errors"])
     result["users"] = plan.users
@@ -27,7 +28,7 @@ def warm_up(stack: Stack, script: Script, conversations: int) -> None:
     """First requests build TensorFlow graphs and fill caches: not what a user normally sees."""
     if conversations <= 0:
         return
-    records, _ = run_load(stack.rasa_url, script, Plan(users=4, conversations=conversations, tag="warm"))
+    records, _ = run_load(urls_of(stack), script, Plan(users=4, conversations=conversations, tag="warm"))
     bad = [r.error for r in records if r.error]
     if bad:
         log(f"  warm-up errors: {bad[:5]}")

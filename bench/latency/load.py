@@ -10,7 +10,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import aiohttp
 
@@ -86,20 +86,24 @@ async def _send(
     return check_reply(turn, messages, state)
 
 
-async def _run_plan(rasa_url: str, script: Script, plan: Plan) -> Tuple[List[TurnRecord], float]:
-    """All the plan's users at once on one client session (one keep-alive connection each)."""
+async def _run_plan(rasa_urls: Sequence[str], script: Script, plan: Plan) -> Tuple[List[TurnRecord], float]:
+    """All the plan's users at once on one client session (one keep-alive connection each); user
+    ``u`` talks to server ``u mod len(rasa_urls)``."""
     records: List[TurnRecord] = []
     connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
         t0 = time.monotonic()
         await asyncio.gather(*(
-            _hold_conversations(client, f"{rasa_url}/webhooks/rest/webhook", script, plan, u, records, t0)
+            _hold_conversations(client, f"{rasa_urls[u % len(rasa_urls)]}/webhooks/rest/webhook", script, plan, u,
+                                records, t0)
             for u in range(plan.users)
         ))
     return records, time.monotonic() - t0
 
 
-def run_load(rasa_url: str, script: Script, plan: Plan) -> Tuple[List[TurnRecord], float]:
-    """Run ``plan`` against a running Rasa server; the turn records and the wall time."""
-    return asyncio.run(_run_plan(rasa_url, script, plan))
+def run_load(rasa_url: Union[str, Sequence[str]], script: Script, plan: Plan) -> Tuple[List[TurnRecord], float]:
+    """Run ``plan`` against running Rasa servers (one URL, or every replica's); the turn records
+    and the wall time."""
+    urls = [rasa_url] if isinstance(rasa_url, str) else list(rasa_url)
+    return asyncio.run(_run_plan(urls, script, plan))

@@ -78,7 +78,10 @@ class Sampler:
 
 
 def stack_pids(stack: Stack) -> Dict[str, int]:
-    """The Rasa server's and the action server's process ids (0: no action server)."""
+    """The Rasa server's and the action server's process ids (0: no action server); every
+    replica's for ``bench.latency.replicas.Replicas``."""
+    if hasattr(stack, "pids"):
+        return stack.pids()
     action = stack.action_proc
     return {"rasa": stack.rasa_proc.pid, "action": action.pid if action else 0}
 

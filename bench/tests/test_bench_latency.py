@@ -147,3 +147,25 @@ def test_one_user_one_conversation_against_the_real_stack(tmp_path: Path) -> Non
     assert layers["predicted_action"] == "action_next_blocker"
     assert {"nlu_parse", "policy_predict", "action_server:action_diagnose_close",
             "db:diagnose_close (+ render, audit)"} <= set(layers)
+
+
+@pytest.mark.slow
+def test_two_replica_pairs_share_the_production_services(tmp_path: Path) -> None:
+    """Users spread over two Rasa servers (each with its action server) on one PostgreSQL,
+    Redis and RabbitMQ: every turn right, and both servers did the work. Needs the local
+    services; fails without them."""
+    from bench.latency.assistants import Assistant
+    from bench.latency.levels import measure_level
+    from harness.stack import MODEL
+
+    assistant = Assistant("closebot", MODEL, tmp_path / "replicas", "production", replicas=2)
+    stack = assistant.start()
+    try:
+        assert len(stack.rasa_urls) == 2 and stack.rasa_urls[0] != stack.rasa_urls[1]
+        result = measure_level(stack, CLOSEBOT, Plan(users=4, conversations=1, tag="rep"))
+    finally:
+        assistant.stop()
+    assert result["errors"] == 0, result["error_kinds"]
+    assert result["turns"] == 4 * len(CLOSEBOT.turns)
+    assert result["cpu_ms_per_turn"]["rasa"] > 0 and result["cpu_ms_per_turn"]["rasa_2"] > 0
+    assert {"rasa", "rasa_2", "action", "action_2"} <= set(result["rss_peak_mb"])
