@@ -74,10 +74,12 @@ def refuse_fallback(store: Any) -> bool:
 
     Rasa 3.6 wraps every tracker store in ``FailSafeTrackerStore``, which calls
     ``_on_tracker_store_error`` (its constructor argument, not settable through the endpoints)
-    and then falls back; raising from there stops the fallback. True when it was set.
+    and then falls back; raising from there stops the fallback. True when this call set it.
     """
     if not isinstance(store, FailSafeTrackerStore) or not isinstance(store._tracker_store, SharedSQLTrackerStore):
         return False
+    if store._on_tracker_store_error is _raise:
+        return False  # set already (every channel installs the runtime)
     store._on_tracker_store_error = _raise
     return True
 
