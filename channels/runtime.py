@@ -1,6 +1,7 @@
 """What the Rasa server process runs for every channel, once: the action server's token on
-Rasa's calls to it, the request size cap, the pusher of ticket news to chat channels, and no
-in-memory fallback for a shared tracker store (``channels.tracker_store``)."""
+Rasa's calls to it, the request size cap, the pusher of ticket news to chat channels, a clear
+answer when the action server is down (``channels.action_outage``), and no in-memory fallback
+for a shared tracker store (``channels.tracker_store``)."""
 
 import asyncio
 import logging
@@ -10,7 +11,7 @@ from typing import Any, Dict
 from sanic import Blueprint, Sanic
 
 from bot.channels.notices import NoticePusher, Sender
-from channels import tracker_store
+from channels import action_outage, tracker_store
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def ensure_action_token(app: Sanic) -> None:
 
 def install(blueprint: Blueprint) -> None:
     """Attach the once-per-process work to a channel's blueprint (several channels may call it)."""
+    action_outage.install()
 
     @blueprint.listener("before_server_start")
     async def cap_requests(app: Sanic, _loop: Any) -> None:

@@ -3,13 +3,17 @@ RabbitMQ. Real servers on the local services (``harness.production``), each test
 databases, queue and Redis key prefix; without PostgreSQL, Redis or RabbitMQ these tests fail.
 """
 
+import re
+import signal
+import uuid
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 
+from channels.action_outage import UNAVAILABLE
 from harness.production import ProductionServices
-from harness.stack import free_port
+from harness.stack import Stack, free_port, reply_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -29,3 +33,45 @@ def test_rasa_refuses_to_start_without_its_tracker_store(services: ProductionSer
     assert f"tracker store unreachable at 127.0.0.1:{dead}" in log and "refusing to start" in log
     assert "Rasa server is up and running" not in log
     assert "InMemoryTrackerStore" not in log
+
+
+def say(stack: Stack, sender: str, text: str) -> str:
+    return reply_text(stack.say(sender, text, timeout=120))
+
+
+def user_texts(stack: Stack, sender: str) -> List[str]:
+    answer = stack.api.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30)
+    answer.raise_for_status()
+    return [e.get("text") for e in answer.json()["events"] if e["event"] == "user"]
+
+
+def test_a_killed_replica_leaves_the_conversation_to_the_other(services: ProductionServices,
+                                                               tmp_path: Path) -> None:
+    a = services.stack(tmp_path / "a", load_demo=True)
+    b = services.stack(tmp_path / "b")
+    sender = f"u-mei:killed-{uuid.uuid4().hex[:8]}"
+    assert "1/" in say(a, sender, "why can't I close november?")
+    a.rasa_proc.send_signal(signal.SIGKILL)  # no goodbye: the replica's memory is gone
+    a.rasa_proc.wait(timeout=30)
+    nxt = say(b, sender, "next")
+    assert nxt.startswith("2/") or "\n2/" in nxt, nxt
+    assert "Anything to add" in say(b, sender, "open a ticket")
+    assert re.search(r"CLS-\d{6}", say(b, sender, "no"))
+    assert user_texts(b, sender) == ["why can't I close november?", "next", "open a ticket", "no"]
+
+
+def test_a_dead_action_server_is_reported_and_the_conversation_resumes(services: ProductionServices,
+                                                                       tmp_path: Path) -> None:
+    stack = services.stack(tmp_path, load_demo=True)
+    sender = f"u-mei:outage-{uuid.uuid4().hex[:8]}"
+    assert "1/" in say(stack, sender, "why can't I close november?")
+    stack.action_proc.send_signal(signal.SIGKILL)
+    stack.action_proc.wait(timeout=30)
+    down = say(stack, sender, "next")
+    assert down.count(UNAVAILABLE) == 1, down  # said once, not once per retried prediction
+    assert "2/" not in down
+    assert "action server unreachable for action_" in (tmp_path / "rasa.log").read_text()
+    stack.restart_actions()
+    back = say(stack, sender, "next")
+    assert back.startswith("2/") or "\n2/" in back, back
+    assert UNAVAILABLE not in back
