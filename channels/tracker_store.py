@@ -7,6 +7,7 @@ write in the process's memory. With several replicas that splits a conversation 
 nobody notices. ``endpoints.production.yml`` names this class instead
 (``type: channels.tracker_store.SharedSQLTrackerStore``, the same keys as ``type: SQL``):
 
+- its connections are checked before use (``pool_pre_ping``), so dropped ones are replaced;
 - at start it waits for the database at most ``CLOSEBOT_TRACKER_STORE_WAIT_SECONDS``
   (default 30), then raises: Rasa's server stops with exit status 1 and the log says why;
 - ``refuse_fallback`` (called by ``channels.runtime`` once the agent is loaded) makes a failed
@@ -20,7 +21,7 @@ import time
 from typing import Any, Optional
 
 import sqlalchemy as sa
-from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,13 @@ class SharedSQLTrackerStore(SQLTrackerStore):
         wait_until_reachable(url, float(os.environ.get(WAIT_VARIABLE) or DEFAULT_WAIT_SECONDS))
         super().__init__(dialect=dialect, host=host, port=port, db=db, username=username, password=password,
                          login_db=login_db, query=query, **kwargs)
+        # Rasa's engine (re-made without options once ``login_db`` created the database) hands out
+        # pooled connections unchecked: after a failover or a restart of PostgreSQL every one of
+        # them fails once. Checked before use, a dead one is replaced instead.
+        url, old = self.engine.url, self.engine
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        old.dispose()
         log.info("tracker store: %s database %r on %s (shared; no in-memory fallback)", dialect, db,
                  self.engine.url.host or "local file")
 

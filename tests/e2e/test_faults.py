@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
 
+from bot.store.db import get_engine
+from bot.store.models import Ticket
 from channels.action_outage import UNAVAILABLE
 from harness.production import ProductionServices
 from harness.stack import Stack, free_port, reply_text
@@ -75,3 +80,31 @@ def test_a_dead_action_server_is_reported_and_the_conversation_resumes(services:
     back = say(stack, sender, "next")
     assert back.startswith("2/") or "\n2/" in back, back
     assert UNAVAILABLE not in back
+
+
+def drop_connections(services: ProductionServices, database: str) -> int:
+    """``pg_terminate_backend`` every connection to ``database`` (as a failover or restart would)."""
+    admin = create_engine(services.db_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT",
+                          poolclass=NullPool)
+    with admin.connect() as conn:
+        dropped = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                    "WHERE datname = :name AND pid <> pg_backend_pid()"),
+                               {"name": database}).scalar()
+    admin.dispose()
+    return dropped
+
+
+def test_dropped_database_connections_lose_no_ticket(services: ProductionServices, tmp_path: Path) -> None:
+    stack = services.stack(tmp_path, load_demo=True)
+    store, tracker_db = services.db_url.rsplit("/", 1)[1], services.env["CLOSEBOT_TRACKER_DB"]
+    sender, note = f"u-mei:dropped-{uuid.uuid4().hex[:8]}", f"after a failover {uuid.uuid4().hex[:8]}"
+    assert "1/" in say(stack, sender, "why can't I close november?")
+    assert drop_connections(services, store) > 0  # the action server's pooled connections
+    assert "Anything to add" in say(stack, sender, "open a ticket")
+    assert drop_connections(services, store) + drop_connections(services, tracker_db) > 0
+    opened = say(stack, sender, note)
+    number = re.search(r"CLS-\d{6}", opened)
+    assert number, opened
+    with sessionmaker(bind=get_engine(services.db_url), future=True)() as s:
+        assert list(s.scalars(select(Ticket.number).where(Ticket.summary.contains(note)))) == [number.group(0)]
+    assert user_texts(stack, sender) == ["why can't I close november?", "open a ticket", note]

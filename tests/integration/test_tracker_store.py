@@ -25,8 +25,10 @@ def test_an_unreachable_database_is_refused_after_the_wait() -> None:
 
 def test_a_failing_shared_store_fails_the_turn_instead_of_falling_back(tmp_path: Path) -> None:
     shared = SharedSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    assert shared.engine.pool._pre_ping  # a dropped connection is replaced, not handed out
     store = FailSafeTrackerStore(shared)
     assert refuse_fallback(store)
+    assert not refuse_fallback(store)  # once is enough (every channel asks)
     tracker = DialogueStateTracker.from_events("u-mei", [UserUttered("hello")])
     asyncio.run(store.save(tracker))
     assert asyncio.run(store.retrieve("u-mei")).latest_message.text == "hello"
