@@ -3,11 +3,14 @@ RabbitMQ. Real servers on the local services (``harness.production``), each test
 databases, queue and Redis key prefix; without PostgreSQL, Redis or RabbitMQ these tests fail.
 """
 
+import asyncio
+import json
 import re
 import signal
+import time
 import uuid
 from pathlib import Path
-from typing import Iterator, List
+from typing import Dict, Iterator, List
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -19,6 +22,7 @@ from bot.store.models import Ticket
 from channels.action_outage import UNAVAILABLE
 from harness.production import ProductionServices
 from harness.stack import Stack, free_port, reply_text
+from tests.fakes.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -108,3 +112,50 @@ def test_dropped_database_connections_lose_no_ticket(services: ProductionService
     with sessionmaker(bind=get_engine(services.db_url), future=True)() as s:
         assert list(s.scalars(select(Ticket.number).where(Ticket.summary.contains(note)))) == [number.group(0)]
     assert user_texts(stack, sender) == ["why can't I close november?", "open a ticket", note]
+
+
+def queued_events(env: Dict[str, str]) -> List[dict]:
+    """Take every message now in the test's RabbitMQ queue (Rasa's tracker events)."""
+    import aio_pika
+
+    async def drain() -> List[dict]:
+        connection = await aio_pika.connect(host=env["CLOSEBOT_RABBITMQ_HOST"],
+                                            port=int(env["CLOSEBOT_RABBITMQ_PORT"]),
+                                            login=env["CLOSEBOT_RABBITMQ_USER"],
+                                            password=env["CLOSEBOT_RABBITMQ_PASSWORD"])
+        async with connection:
+            queue = await (await connection.channel()).declare_queue(env["CLOSEBOT_RABBITMQ_QUEUE"], durable=True)
+            taken = []
+            while (message := await queue.get(no_ack=True, fail=False)) is not None:
+                taken.append(json.loads(message.body))
+            return taken
+
+    return asyncio.run(drain())
+
+
+def test_rabbitmq_out_of_reach_leaves_the_assistant_answering(services: ProductionServices,
+                                                              tmp_path: Path) -> None:
+    broker = (services.env["CLOSEBOT_RABBITMQ_HOST"], int(services.env["CLOSEBOT_RABBITMQ_PORT"]))
+    with TcpProxy(broker) as proxy:
+        stack = services.stack(tmp_path, load_demo=True, env={"CLOSEBOT_RABBITMQ_PORT": str(proxy.port)})
+        sender = f"u-mei:nobroker-{uuid.uuid4().hex[:8]}"
+        assert "1/" in say(stack, sender, "why can't I close november?")
+        proxy.cut()  # the broker is gone for this Rasa server only
+        nxt = say(stack, sender, "next")
+        assert nxt.startswith("2/") or "\n2/" in nxt, nxt
+        assert "Anything to add" in say(stack, sender, "open a ticket")
+        log = tmp_path / "rasa.log"
+        deadline = time.monotonic() + 60
+        while "pika.events.publish.failed" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        failed = [line for line in log.read_text().splitlines() if "pika.events.publish.failed" in line]
+        assert any(sender in line and '"text": "next"' in line for line in failed)  # each lost event is logged
+        assert user_texts(stack, sender) == ["why can't I close november?", "next", "open a ticket"]
+        proxy.restore()  # back: Rasa reconnects and publishes what it kept
+        published: List[dict] = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any(
+                e.get("sender_id") == sender and e.get("text") == "next" for e in published):
+            time.sleep(2)
+            published += queued_events(services.env)
+        assert any(e.get("sender_id") == sender and e.get("text") == "next" for e in published)
