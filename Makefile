@@ -2,13 +2,16 @@
 # the benchmarks) unless RASA_TELEMETRY_ENABLED is set in the environment (=true turns it on).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: setup run test lint train readme-conversations bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-cost
+.PHONY: setup run run-production test lint train readme-conversations bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-cost
 
 setup:  ## venv, packages, spaCy pipeline, trained model, demo data
 	scripts/setup.sh
 
 run:    ## set up and chat with the assistant as the demo employee (USER=u-alex for another)
 	scripts/run.sh --user $(or $(USER_ID),u-mei)
+
+run-production:  ## the production profile on the local PostgreSQL, Redis, RabbitMQ (README "Production profile")
+	scripts/run.sh --profile production --user $(or $(USER_ID),u-mei)
 
 test:   ## the whole test suite
 	scripts/test.sh

@@ -1,5 +1,7 @@
 """What the Rasa server process runs for every channel, once: the action server's token on
-Rasa's calls to it, the request size cap, and the pusher of ticket news to chat channels."""
+Rasa's calls to it, the request size cap, the pusher of ticket news to chat channels, a clear
+answer when the action server is down (``channels.action_outage``), and no in-memory fallback
+for a shared tracker store (``channels.tracker_store``)."""
 
 import asyncio
 import logging
@@ -9,6 +11,7 @@ from typing import Any, Dict
 from sanic import Blueprint, Sanic
 
 from bot.channels.notices import NoticePusher, Sender
+from channels import action_outage, tracker_store
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ def ensure_action_token(app: Sanic) -> None:
 
 def install(blueprint: Blueprint) -> None:
     """Attach the once-per-process work to a channel's blueprint (several channels may call it)."""
+    action_outage.install()
 
     @blueprint.listener("before_server_start")
     async def cap_requests(app: Sanic, _loop: Any) -> None:
@@ -52,6 +56,9 @@ def install(blueprint: Blueprint) -> None:
     @blueprint.listener("after_server_start")
     async def start(app: Sanic, _loop: Any) -> None:
         ensure_action_token(app)
+        agent = getattr(app.ctx, "agent", None)
+        if agent is not None and tracker_store.refuse_fallback(agent.tracker_store):
+            log.info("a failing tracker store fails the turn (no in-memory fallback)")
         if getattr(app.ctx, "closebot_pusher", None) is not None or not SENDERS:
             return
         stop = asyncio.Event()

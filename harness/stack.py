@@ -93,10 +93,7 @@ class Stack:
         self.logs = [workdir / "actions.log", workdir / "rasa.log"]
         started = time.monotonic()
         if with_actions:
-            self.procs.append(subprocess.Popen(
-                [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port)],
-                cwd=ROOT, env=self.env, stdout=self.logs[0].open("w"), stderr=subprocess.STDOUT,
-            ))
+            self.procs.append(self._launch_actions("w"))
         credentials = ROOT / "credentials.yml"
         if not with_actions:  # the stock assistant: Rasa's own REST channel, none of ours
             credentials = workdir / "credentials.yml"
@@ -116,6 +113,19 @@ class Stack:
             raise
         #: seconds from launching the processes until both answered their health checks
         self.ready_seconds = time.monotonic() - started
+
+    def _launch_actions(self, mode: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [str(BIN / "rasa"), "run", "actions", "--port", str(self.action_port)],
+            cwd=ROOT, env=self.env, stdout=self.logs[0].open(mode), stderr=subprocess.STDOUT,
+        )
+
+    def restart_actions(self) -> None:
+        """Start the action server again on its port (after a test stopped or killed it)."""
+        if self.action_proc is not None and self.action_proc.poll() is None:
+            raise RuntimeError("the action server is still running")
+        self.procs[0] = self._launch_actions("a")
+        wait_for(f"{self.action_url}/health", 120, self.procs[0], self.logs[0])
 
     @staticmethod
     def environment(db_url: str, env: Optional[Dict[str, str]] = None) -> Dict[str, str]:

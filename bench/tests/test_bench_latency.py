@@ -128,7 +128,8 @@ def test_production_endpoints_expand_with_the_defaults(monkeypatch, tmp_path: Pa
         monkeypatch.setenv(key, value)
     endpoints = read_endpoints_from_path(str(PRODUCTION_ENDPOINTS))
     assert endpoints.action.url == os.environ["CLOSEBOT_ACTION_URL"]
-    assert endpoints.tracker_store.type == "SQL" and endpoints.tracker_store.kwargs["dialect"] == "postgresql"
+    assert endpoints.tracker_store.type == "channels.tracker_store.SharedSQLTrackerStore"  # SQL, no fallback
+    assert endpoints.tracker_store.kwargs["dialect"] == "postgresql"
     assert endpoints.lock_store.type == "redis" and endpoints.event_broker.type == "pika"
     stripped = yaml.safe_load(endpoints_without_action())
     assert set(stripped) == {"tracker_store", "lock_store", "event_broker"}
