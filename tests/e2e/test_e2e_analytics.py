@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Dict, Iterator, List
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.store.db import get_engine
 from bot.store.models import AnalyticsFact, AnalyticsTurn
 from harness.stack import BIN, Stack
+from tests.pg_support import throwaway_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
-ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "report"
 SERVICES = {"RabbitMQ": ("127.0.0.1", 5672), "PostgreSQL": ("127.0.0.1", 5432)}
 
@@ -60,16 +60,8 @@ def test_unreachable_services_fail_in_ci_and_skip_only_locally(monkeypatch: pyte
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     require_services()
-    name = f"closebot_analytics_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    get_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_database("closebot_analytics") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

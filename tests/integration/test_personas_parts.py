@@ -1,9 +1,8 @@
 """The pure parts behind the personas: command text, transcripts, and the store on old databases."""
 
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.conversation.transcript import build_transcript
@@ -16,6 +15,7 @@ from bot.nlp.commands import (
 )
 from bot.store.db import get_engine
 from bot.store.models import Base, Notification
+from tests.pg_support import throwaway_database
 
 
 @pytest.mark.parametrize("message, asked, expected", [
@@ -126,19 +126,8 @@ def test_old_sqlite_database_gains_the_new_tables(tmp_path) -> None:
 
 @pytest.mark.postgres
 def test_old_postgres_database_gains_the_new_tables() -> None:
-    admin_url = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
-    name = f"closebot_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with throwaway_database() as url:
         _old_schema_gains_new_tables(url)
-    finally:
-        get_engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_listings_drop_what_the_line_already_says() -> None:
