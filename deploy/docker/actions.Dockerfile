@@ -19,7 +19,7 @@ WORKDIR /app
 # An unprivileged user with a numeric id (Kubernetes' runAsNonRoot can check a number only). It
 # owns nothing in /app: the code is read-only to the server. USER comes last, after the
 # build steps that need root.
-RUN useradd --system --uid 10001 --home-dir /home/closebot --create-home closebot
+RUN useradd --system --uid 10001 --create-home closebot
 
 # Exactly as scripts/setup.sh installs them, and the same lines as rasa.Dockerfile.
 COPY requirements.txt requirements-nodeps.txt constraints.txt ./

@@ -26,7 +26,7 @@ WORKDIR /app
 # An unprivileged user with a numeric id (Kubernetes' runAsNonRoot can check a number only). It
 # owns nothing in /app: code and model are read-only to the servers. USER comes last, after the
 # build steps that need root.
-RUN useradd --system --uid 10001 --home-dir /home/closebot --create-home closebot
+RUN useradd --system --uid 10001 --create-home closebot
 
 # The pinned packages, exactly as scripts/setup.sh installs them. The same instructions open
 # actions.Dockerfile, so both images share this (large) layer in the build cache.
