@@ -108,6 +108,8 @@ def _ticket_answer(session: Session, ticket: Ticket, message: str) -> str:
     if ticket.assignee_id:
         who = display(session.get(User, ticket.assignee_id), ticket.assignee_id)
         return f"{who} has {ticket.number}; it is {status}."
+    if ticket.status in DONE_TICKET_STATUSES:  # closed straight from the queue, never assigned
+        return f"{ticket.number} is {status}; nobody holds it any more."
     return f"Nobody has picked up {ticket.number} yet ({status}); the helpdesk queue has it."
 
 

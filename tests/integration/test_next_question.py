@@ -138,6 +138,9 @@ def test_what_did_they_say_gives_the_latest_word_first(demo_session) -> None:
     helpdesk.resolve(demo_session, "u-hana", number, note)
     said = text(followup.follow_up(demo_session, "u-mei", message="what did they say?"))
     assert said.startswith(f"Latest on {number}: Hana Kim (u-hana) resolved it: SO-1042 re-approved")
+    # resolved straight from the queue, never assigned: nobody "has" it, and it is not in the queue
+    done = text(followup.follow_up(demo_session, "u-mei", message="who has it?"))
+    assert done.startswith(f"{number} is resolved; nobody holds it any more.")
 
 
 def test_who_can_grant_the_permission(demo_session) -> None:
