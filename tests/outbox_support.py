@@ -4,7 +4,7 @@ the fake, a ticket maker."""
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, List
+from typing import Any, Iterator, List
 
 import yaml
 from sqlalchemy import select
@@ -95,3 +95,13 @@ def untagged(texts: List[str]) -> List[str]:
 def rows(session: Session) -> list:
     session.expire_all()
     return list(session.scalars(select(OutboxEntry).order_by(OutboxEntry.id)))
+
+
+def use_vendor(made: Any, monkeypatch: Any, tmp_path: Path) -> Iterator[Any]:
+    """Route tickets to ``made`` (a test's vendor: its fake, backend and name) with the fast
+    outbox settings, for a fixture to yield from; stops the backend and the fake after."""
+    monkeypatch.setenv("CLOSEBOT_TICKET_BACKEND", made.name)
+    monkeypatch.setenv("CLOSEBOT_CONFIG", str(write_config(tmp_path / "closebot.yml")))
+    yield made
+    made.backend.close()
+    made.fake.stop()

@@ -22,7 +22,7 @@ from tests.fakes.http_server import FakeService, Request
 from tests.fakes.jira import FakeJira
 from tests.fakes.servicenow import FakeServiceNow
 from tests.fakes.settings import fast_http
-from tests.outbox_support import COMMENT_TAG, Clock, open_ticket, rows, untagged, worker, write_config
+from tests.outbox_support import COMMENT_TAG, Clock, open_ticket, rows, untagged, use_vendor, worker
 
 
 @dataclass
@@ -65,12 +65,7 @@ def jira() -> Vendor:
 @pytest.fixture(params=[servicenow, jira], ids=["servicenow", "jira"])
 def vendor(request, monkeypatch, tmp_path) -> Iterator[Vendor]:
     """Tickets go to this vendor (the outbox is on), with fast outbox settings."""
-    made = request.param()
-    monkeypatch.setenv("CLOSEBOT_TICKET_BACKEND", made.name)
-    monkeypatch.setenv("CLOSEBOT_CONFIG", str(write_config(tmp_path / "closebot.yml")))
-    yield made
-    made.backend.close()
-    made.fake.stop()
+    yield from use_vendor(request.param(), monkeypatch, tmp_path)
 
 
 def ahead() -> Clock:

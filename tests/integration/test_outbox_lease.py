@@ -23,7 +23,7 @@ from tests.fakes.http_server import FakeService, Hold, Request
 from tests.fakes.jira import FakeJira
 from tests.fakes.servicenow import FakeServiceNow
 from tests.fakes.settings import fast_http
-from tests.outbox_support import FAST_OUTBOX, Clock, open_ticket, rows, worker, write_config
+from tests.outbox_support import FAST_OUTBOX, Clock, open_ticket, rows, use_vendor, worker
 
 LEASE = FAST_OUTBOX["lease_seconds"]
 #: long enough that a held request is never timed out by the client: the test releases it
@@ -67,12 +67,8 @@ def jira() -> Vendor:
 
 @pytest.fixture(params=[servicenow, jira], ids=["servicenow", "jira"])
 def vendor(request, monkeypatch, tmp_path) -> Iterator[Vendor]:
-    made = request.param()
-    monkeypatch.setenv("CLOSEBOT_TICKET_BACKEND", made.name)
-    monkeypatch.setenv("CLOSEBOT_CONFIG", str(write_config(tmp_path / "closebot.yml")))
-    yield made
-    made.backend.close()
-    made.fake.stop()
+    """Tickets go to this vendor (the outbox is on), with fast outbox settings."""
+    yield from use_vendor(request.param(), monkeypatch, tmp_path)
 
 
 def stalled_delivery(w: Any, entry_id: int, hold: Hold) -> "tuple[threading.Thread, List[str]]":
