@@ -39,7 +39,7 @@ from bot.fixes import owner_notes
 from bot.fixes.guide import SHOWN_ALL, Guide, guide
 from bot.fixes.recheck import compare
 from bot.integrations.statuspage import current_status, status_source
-from bot.nlp.normalize import resolve_company, resolve_module, resolve_period
+from bot.nlp.normalize import resolve_module, resolve_period
 from bot.nlp.target import module_is_target
 from bot.outbox.config import system_name
 from bot.outbox.inline import deliver_now
@@ -53,6 +53,7 @@ from bot.people.access import (
 )
 from bot.people.directory import display, people_text
 from bot.store import audit
+from bot.store.companies import find_company
 from bot.store.models import Company, Component, Job, Ticket, User
 from bot.tickets import service as tickets
 from bot.tickets.content import category_for
@@ -180,19 +181,6 @@ def _target_module(message: Optional[str], named: Union[str, Sequence[str], None
         if mention and module_is_target(message, mention):
             return mention
     return in_view
-
-
-def find_company(session: Session, text: str) -> Optional[Company]:
-    """The company an id ("c200") or a name ("Contoso", "northwind trading") names: the id
-    first, else the one company whose name contains the words."""
-    company = session.get(Company, resolve_company(text))
-    if company is not None:
-        return company
-    words = text.strip()
-    if len(words) < 3:
-        return None
-    named = session.scalars(select(Company).where(Company.name.ilike(f"%{words}%")).limit(2)).all()
-    return named[0] if len(named) == 1 else None
 
 
 def _means_other_company(text: str) -> bool:

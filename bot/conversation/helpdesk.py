@@ -19,6 +19,7 @@ from bot.core.errors import NotFoundError, PermissionDenied
 from bot.core.text import shorten
 from bot.core.vocabulary import DONE_TICKET_STATUSES, OPEN_TICKET_STATUSES
 from bot.nlp.commands import assignee_from_text, queue_filter_from_text, queue_status_from_text, status_from_text
+from bot.nlp.company_mentions import company_spans
 from bot.nlp.normalize import resolve_company
 from bot.outbox.views import labelled, remote_states
 from bot.people.access import (
@@ -31,6 +32,7 @@ from bot.people.access import (
 )
 from bot.people.directory import display, find_people
 from bot.store import audit
+from bot.store.companies import company_entries, find_company
 from bot.store.models import Company, Ticket, User
 from bot.tickets import escalations
 from bot.tickets import service as tickets
@@ -98,11 +100,16 @@ _COMPANY_TOKEN = re.compile(r"\b[A-Za-z]{1,5}\d{1,6}\b")
 
 
 def _company_named(session: Session, message: Optional[str], company_text: Optional[str]) -> Optional[str]:
-    """The company a queue request names: the NLU's value, else an id the message mentions that
+    """The company a queue request names: the NLU's value (an id or a name), else a company the
+    message calls by name, else an id the message mentions that
     the store holds, or that looks like its ids (``C999`` beside ``C100``: named, unknown). A
     named company always filters, so an unknown one is said, never dropped."""
     if company_text:
-        return resolve_company(company_text)
+        company = find_company(session, company_text)
+        return company.id if company is not None else resolve_company(company_text)
+    by_name = company_spans(message or "", company_entries(session))
+    if by_name:
+        return by_name[0][2]
     for token in _COMPANY_TOKEN.findall(message or ""):
         found = session.scalar(select(Company.id).where(func.upper(Company.id) == token.upper()))
         if found:

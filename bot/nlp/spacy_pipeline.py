@@ -9,7 +9,8 @@ Tokenizer changes (all serialised with the pipeline, no custom code needed to lo
   ``V-2026-11-0087``, ``c-300`` and ``2026-11`` are single tokens (spaCy's default
   splits ``2026-11`` and ``JOB-AR-AGING``);
 * every CJK character (and CJK / full-width punctuation) is its own token, so
-  ``十一月不能结账`` is no longer one opaque token and ``十一月`` can be matched.
+  ``十一月不能结账`` is no longer one opaque token and ``十一月`` can be matched; and text with
+  CJK in it is never one URL token (``派给li.wei处理``).
 
 Usage::
 
@@ -21,6 +22,7 @@ patterns and tokenizer rules (a hash stored in ``closebot_patterns.sha256``).
 
 import hashlib
 import json
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -31,7 +33,7 @@ from bot.nlp import patterns as P
 DEFAULT_OUTPUT_DIR = Path("build/spacy/closebot_en")
 HASH_FILE = "closebot_patterns.sha256"
 #: bump when the build logic (not the patterns) changes
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 
 #: CJK ideographs, CJK symbols & punctuation, full-width forms.
 CJK_CHAR = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"
@@ -59,6 +61,14 @@ def _infixes() -> List[str]:
     ]
 
 
+def _url_pattern() -> str:
+    """spaCy's URL pattern, except for text with CJK in it: "派给li.wei" reads as a domain with
+    the top-level domain "wei" and would stay one token, hiding the user id."""
+    from spacy.lang.tokenizer_exceptions import URL_PATTERN
+
+    return r"^(?!\S*" + CJK_CHAR + ")" + URL_PATTERN[1:]
+
+
 def make_nlp():
     """Return the blank English pipeline with the custom tokenizer and entity ruler."""
     import spacy
@@ -67,6 +77,7 @@ def make_nlp():
     nlp = spacy.blank("en")
     defaults = nlp.Defaults
     nlp.tokenizer.infix_finditer = compile_infix_regex(_infixes()).finditer
+    nlp.tokenizer.url_match = re.compile("(?u)" + _url_pattern()).match
     nlp.tokenizer.prefix_search = compile_prefix_regex(
         [CJK_CHAR, *defaults.prefixes]
     ).search
@@ -97,6 +108,7 @@ def patterns_hash() -> str:
         "spacy": spacy.__version__,
         "infixes": _infixes(),
         "cjk": CJK_CHAR,
+        "url": _url_pattern(),
         "patterns": P.all_patterns(),
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")

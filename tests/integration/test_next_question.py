@@ -188,3 +188,13 @@ def test_the_helpdesk_queue_of_one_puts_it_in_focus(demo_session) -> None:
     employee.open_ticket(demo_session, "u-mei", note=typed(demo_session, "u-mei", "urgent"), idempotency_key="q")
     helpdesk.queue(demo_session, "u-hana", "unassigned tickets")
     assert view.load(demo_session, "", "u-hana").ticket
+
+
+def test_a_company_named_by_name_filters_the_queue_and_targets_the_diagnosis(demo_session) -> None:
+    employee.diagnose_close(demo_session, "u-mei")
+    employee.open_ticket(demo_session, "u-mei", note=typed(demo_session, "u-mei", "urgent"), idempotency_key="n")
+    northwind = text(helpdesk.queue(demo_session, "u-hana", "open tickets for Northwind pls"))
+    assert "(C100)" in northwind and "CLS-" in northwind
+    contoso = text(helpdesk.queue(demo_session, "u-hana", "queue", company_text="contoso manufacturing"))
+    assert "(C200)" in contoso and "CLS-" not in contoso
+    assert text(employee.diagnose_close(demo_session, "u-hana", company_text="Contoso")).startswith("✅ C200")

@@ -93,6 +93,13 @@ def test_entities(nlp, text, expected) -> None:
     assert ents(nlp, text) == expected
 
 
+def test_text_with_cjk_is_never_one_url_token(nlp) -> None:
+    # "派给li.wei" reads as a domain ("...li" + top-level "wei") to spaCy's URL rule
+    assert ents(nlp, "把cls-9派给li.wei处理") == [("cls-9", "ticket_number"), ("li.wei", "person")]
+    assert [t.text for t in nlp("see https://erp.example.com/close?x=1 now")][1] == (
+        "https://erp.example.com/close?x=1")
+
+
 def test_record_ids_are_not_companies(nlp) -> None:
     labels = {e.label_ for e in nlp("SO-1042 PO-2001 PAY-88 so1042").ents}
     assert "company" not in labels

@@ -1,0 +1,85 @@
+"""Find the store's companies by name in a message: "why can't Northwind close?", "Contoso
+Manufacturing 的工资", "what about contoso".
+
+The entity ruler knows only the shape of company ids ("C200"); names are data, so they are read
+from the store and matched here. A company is found by its whole name, its name without a
+legal suffix or a parenthesised place ("Northwind Trading (Shanghai) Co., Ltd." -> "Northwind
+Trading"), or its first word when that word is distinctive (not a generic business word) and no
+other company's name starts with it. Pure text matching: the caller reads the companies.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Sequence, Set, Tuple
+
+#: First words that name no company on their own ("Global Trading", "The Works", "China Steel").
+_GENERIC_WORDS = frozenset({
+    "the", "global", "international", "general", "national", "united", "first", "new", "china",
+    "shanghai", "beijing", "asia", "euro", "american", "trading", "manufacturing", "group",
+    "holdings", "industries", "services", "solutions", "systems", "company", "bank", "finance",
+    "sales", "north", "south", "east", "west", "central", "pacific", "digital", "smart", "best",
+})
+#: Legal forms dropped from the end of a name.
+_LEGAL_SUFFIX = re.compile(
+    r"(?:[\s,]+(?:co\.?,?\s*ltd\.?|ltd\.?|limited|inc\.?|llc|gmbh|ag|s\.?a\.?|plc|corp\.?|corporation|"
+    r"company|co\.?|b\.?v\.?))+$|(?:有限责任公司|股份有限公司|有限公司|公司)$",
+    re.IGNORECASE,
+)
+_PARENTHESISED = re.compile(r"\s*[(（][^)）]*[)）]")
+MIN_FORM_CHARS = 3
+
+
+@dataclass(frozen=True)
+class CompanyEntry:
+    """A company as the store holds it: its id and display name."""
+
+    company_id: str
+    name: str = ""
+
+
+def _short_forms(name: str) -> Set[str]:
+    """The whole name and its shorter spoken forms, lower-cased."""
+    whole = " ".join(name.split()).lower()
+    forms = {whole}
+    bare = _PARENTHESISED.sub("", whole).strip()
+    forms.add(bare)
+    forms.add(_LEGAL_SUFFIX.sub("", bare).strip(" ,"))
+    forms.add(_LEGAL_SUFFIX.sub("", whole).strip(" ,"))
+    return {f for f in forms if len(f) >= MIN_FORM_CHARS}
+
+
+def name_forms(companies: Iterable[CompanyEntry]) -> Dict[str, str]:
+    """Each form a company may be called by -> its id, longest forms first; a form two companies
+    share names neither."""
+    owners: Dict[str, Set[str]] = {}
+    entries = [c for c in companies if c.name.strip()]
+    for company in entries:
+        for form in _short_forms(company.name):
+            owners.setdefault(form, set()).add(company.company_id)
+    first_words: Dict[str, Set[str]] = {}
+    for company in entries:
+        first = re.split(r"[\s(（,]", company.name.strip().lower(), maxsplit=1)[0]
+        if len(first) >= 4 and first.isascii() and first.isalpha() and first not in _GENERIC_WORDS:
+            first_words.setdefault(first, set()).add(company.company_id)
+    for word, ids in first_words.items():
+        owners.setdefault(word, set()).update(ids)
+    unique = {form: next(iter(ids)) for form, ids in owners.items() if len(ids) == 1}
+    return dict(sorted(unique.items(), key=lambda item: len(item[0]), reverse=True))
+
+
+def _occurrences(text: str, form: str) -> Iterable[Tuple[int, int]]:
+    # ASCII boundaries, so "Contoso的工资" (no space before Chinese) still matches
+    body = r"\s+".join(map(re.escape, form.split()))
+    pattern = r"(?<![A-Za-z0-9_@.-])" + body + r"(?![A-Za-z0-9_@-]|\.\w)"
+    for match in re.finditer(pattern, text, re.IGNORECASE):
+        yield match.start(), match.end()
+
+
+def company_spans(text: str, companies: Sequence[CompanyEntry]) -> List[Tuple[int, int, str]]:
+    """(start, end, company id) of the companies ``text`` names, longest forms first, no overlaps."""
+    found: List[Tuple[int, int, str]] = []
+    for form, company_id in name_forms(companies).items():
+        for start, end in _occurrences(text, form):
+            if all(end <= s or e <= start for s, e, _ in found):
+                found.append((start, end, company_id))
+    return sorted(found)
