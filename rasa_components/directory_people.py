@@ -1,10 +1,11 @@
 """Tags the user directory's people as ``person`` entities (``bot.nlp.person_mentions``): "to Hana
-Kim", "give it to hana", "@li.wei". Runs after the entity ruler, which knows only the shapes of
+Kim", "give it to hana", "@li.wei"; and whoever a ticket is handed to, in the directory or not
+("assign CLS-2 to Bob", "转给张三处理"). Runs after the entity ruler, which knows only the shapes of
 user ids; a span it tagged otherwise on the same characters is replaced.
 
 The directory is read at most once a minute, and only where a database is configured
 (``CLOSEBOT_DATABASE_URL``: the servers, and ``bench.nlu`` on the demo scenario); without one
-the component adds nothing.
+only the hand-overs are tagged.
 """
 
 from typing import Any, Dict, List
@@ -16,7 +17,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlp.person_mentions import DirectoryEntry, person_spans
+from bot.nlp.person_mentions import DirectoryEntry, handover_spans, person_spans
 from rasa_components.store_reading import StoreReading, put_spans
 
 ENTITY = "person"
@@ -42,11 +43,10 @@ class DirectoryPersonExtractor(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         people = self.directory()
-        if not people:
-            return messages
         for message in messages:
             text = message.get(TEXT) or ""
-            spans = person_spans(text, people)
+            spans = person_spans(text, people) if people else []
+            spans += [(s, e) for s, e in handover_spans(text) if all(e <= s2 or e2 <= s for s2, e2 in spans)]
             if spans:
                 put_spans(message, text, spans, ENTITY, self.__class__.__name__)
         return messages

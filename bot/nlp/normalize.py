@@ -86,6 +86,15 @@ def resolve_period(text: str, reference_period: str) -> Optional[str]:
     if m:
         return _fmt(int(m.group(2)), int(m.group(1)))
 
+    # fiscal: "FY26 P11", "P11 FY2026", "FY26 period 11" (a fiscal year is read as the
+    # calendar year: period N is month N; company fiscal calendars are not modelled)
+    m = re.search(r"\bfy'?(\d{2}|\d{4})\b[\s/-]*(?:p|period)\s*\.?\s*(\d{1,2})\b", low) or re.search(
+        r"\bp\.?(\d{1,2})[\s/-]*fy'?(\d{2}|\d{4})\b", low)
+    if m:
+        fy, number = (m.group(1), m.group(2)) if low[m.start():].startswith("fy") else (m.group(2), m.group(1))
+        if 1 <= int(number) <= 12:
+            return _fmt(int(fy) if len(fy) == 4 else 2000 + int(fy), int(number))
+
     # Oracle: "NOV-26" (two-digit year)
     m = re.search(r"\b([a-z]{3,9})-(\d{2})(?!\d)", low)
     if m and m.group(1) in _MONTH_BY_WORD:

@@ -98,7 +98,7 @@ SAP_PERIOD_REGEX = r"^0(0[1-9]|1[0-2])$"
 
 #: canonical module -> aliases (lowercase; Chinese as written).
 MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
-    "sales": ("sales", "order to cash", "o2c", "销售", "销售模块"),
+    "sales": ("sales", "order to cash", "o2c", "销售"),
     "purchasing": (
         "purchasing",
         "purchase",
@@ -107,7 +107,6 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "procure to pay",
         "p2p",
         "采购",
-        "采购模块",
     ),
     "inventory": (
         "inventory",
@@ -117,7 +116,6 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "库存",
         "存货",
         "仓库",
-        "库存核算",
     ),
     "receivables": (
         "receivables",
@@ -132,7 +130,6 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "应收",
         "应收款",
         "应收账款",
-        "应收款管理",
     ),
     "payables": (
         "payables",
@@ -149,7 +146,6 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "应付",
         "应付款",
         "应付账款",
-        "应付款管理",
     ),
     "fixed_assets": (
         "fixed assets",
@@ -162,7 +158,7 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
         "固资",
     ),
     "payroll": ("payroll", "salary", "salaries", "wages", "工资", "薪资", "薪酬"),
-    "cash": ("cash", "cash management", "treasury", "cashier", "出纳", "现金", "现金管理", "资金"),
+    "cash": ("cash", "cash management", "treasury", "cashier", "出纳", "现金", "资金"),
     "general_ledger": (
         "general ledger",
         "general_ledger",
@@ -178,7 +174,8 @@ MODULE_ALIASES: Dict[str, Tuple[str, ...]] = {
 UPPERCASE_ONLY_ALIASES = frozenset({"ar", "ap", "fa"})
 
 #: Phrases that contain a module word but name a kind of document, not the module
-#: ("unpriced sales orders" is about orders); tagged so the module pattern cannot win.
+#: ("unpriced sales orders" is about orders, "sales tax" about tax); tagged so the module
+#: pattern cannot win. Chinese module names are their shortest form ("销售", not "销售模块").
 DOCUMENT_PHRASES: Tuple[str, ...] = (
     "sales order",
     "sales orders",
@@ -191,6 +188,65 @@ DOCUMENT_PHRASES: Tuple[str, ...] = (
     "stock price",
     "stock prices",
     "stock market",
+    "stock options",
+    # the word, not the module: taxes, quotes, requests, cash accounting, payslips
+    "sales tax",
+    "sales taxes",
+    "sales quote",
+    "sales quotes",
+    "sales contract",
+    "sales contracts",
+    "purchase request",
+    "purchase requests",
+    "purchase requisition",
+    "purchase requisitions",
+    "cash basis",
+    "cash flow",
+    "cash flows",
+    "cash-flow",
+    "treasury yield",
+    "treasury bill",
+    "treasury bills",
+    "treasury bond",
+    "treasury bonds",
+    "net salary",
+    "salary slip",
+    "销售订单",
+    "采购订单",
+    "销售发票",
+    "采购发票",
+    "采购申请",
+    "销售合同",
+    "采购合同",
+    "现金流",
+    "现金流量",
+    "现金流量表",
+    "工资条",
+    # people and teams, not modules: "sales will fix the price", "nudge the AR clerk"
+    "sales team",
+    "sales teams",
+    "sales guys",
+    "sales people",
+    "salespeople",
+    "sales rep",
+    "sales reps",
+    "sales manager",
+    "ar team",
+    "ar clerk",
+    "ap team",
+    "ap clerk",
+    "payroll team",
+    "warehouse team",
+    "warehouse staff",
+    "warehouse guys",
+    "treasury team",
+    "purchasing team",
+    "procurement team",
+    "销售部",
+    "销售部门",
+    "采购部",
+    "采购部门",
+    "仓库管理员",
 )
 DOCUMENT = "document"
 #: ERP message numbers ("Message no. CL017"), which look like company ids.
@@ -219,9 +275,9 @@ MONTH_DASH_YEAR_REGEX = (
 )
 TICKET_REGEX = r"^#?cls-?\d{1,9}$"
 #: C100, c200, AB12 (letters then digits) or c-300 (one letter, hyphen, digits);
-#: record prefixes (so1042, pay88...) and ticket numbers excluded.
+#: record prefixes (so1042, pay88...), ticket numbers and fiscal periods (FY26, P11) excluded.
 COMPANY_REGEX = (
-    r"^(?!(?:" + "|".join(RECORD_PREFIXES) + r"|cls)-?\d)"
+    r"^(?!(?:" + "|".join(RECORD_PREFIXES) + r"|cls)-?\d)(?!fy\d{2}(?:\d{2})?$)(?!p\d{1,2}$)"
     r"(?:[a-z]{1,3}\d{2,6}|[a-z]-\d{2,6})$"
 )
 #: SO-1042, PAY-88, JOB-AR-AGING, V-2026-11-0087 (lower-cased token text); not "nov-26".
@@ -277,6 +333,22 @@ def _month_token_patterns() -> List[Dict[str, Any]]:
     return pats
 
 
+#: Fiscal periods: "FY26 P11", "FY2026 P11", "P11 FY26", "FY26-P11", "FY26 period 11".
+FISCAL_YEAR_REGEX = r"^fy'?\d{2}(?:\d{2})?$"
+FISCAL_PERIOD_REGEX = r"^p\.?\d{1,2}$"
+
+
+def _fiscal_period_patterns() -> List[Dict[str, Any]]:
+    fy = {"LOWER": {"REGEX": FISCAL_YEAR_REGEX}}
+    period = {"LOWER": {"REGEX": FISCAL_PERIOD_REGEX}}
+    return [
+        {"label": PERIOD, "pattern": [fy, period]},
+        {"label": PERIOD, "pattern": [period, fy]},
+        {"label": PERIOD, "pattern": [fy, {"LOWER": {"IN": ["period", "p"]}}, {"TEXT": {"REGEX": r"^\d{1,2}$"}}]},
+        {"label": PERIOD, "pattern": [{"LOWER": {"REGEX": r"^fy'?\d{2}(?:\d{2})?[-/]p\d{1,2}$"}}]},
+    ]
+
+
 def _chinese_period_patterns() -> List[Dict[str, Any]]:
     pats: List[Dict[str, Any]] = [{"label": PERIOD, "pattern": name} for name in CHINESE_MONTHS]
     # 11月, 2026年11月, 2026年十一月
@@ -305,8 +377,7 @@ def _chinese_period_patterns() -> List[Dict[str, Any]]:
 #: "the other company": a company named relative to the one just diagnosed (resolved by
 #: bot.conversation.employee against the companies the user may see).
 OTHER_COMPANY_PHRASES: Tuple[str, ...] = (
-    "other company", "the other company", "another company", "the other entity",
-    "other entity", "另一家公司", "另一个公司", "别的公司", "另外那家公司",
+    "other company", "another company", "other entity", "另一家公司", "另一个公司", "别的公司", "另外那家公司",
 )
 
 
@@ -351,6 +422,7 @@ def token_patterns() -> List[Dict[str, Any]]:
     pats.append({"label": PERIOD, "pattern": [{"TEXT": {"REGEX": MONTH_YEAR_REGEX}}]})
     pats.append({"label": PERIOD, "pattern": [{"LOWER": {"REGEX": MONTH_DASH_YEAR_REGEX}}]})
     pats.extend(_month_token_patterns())
+    pats.extend(_fiscal_period_patterns())
     pats.extend(_chinese_period_patterns())
     for module, aliases in MODULE_ALIASES.items():
         for alias in aliases:

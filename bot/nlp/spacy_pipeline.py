@@ -5,6 +5,7 @@ for ERP text and an ``entity_ruler`` filled from :mod:`bot.nlp.patterns`.
 
 Tokenizer changes (all serialised with the pipeline, no custom code needed to load it):
 
+* a slash between letters splits ("AP/AR" is two modules);
 * hyphens no longer split a token, so ``CLS-000123``, ``SO-1042``, ``JOB-AR-AGING``,
   ``V-2026-11-0087``, ``c-300`` and ``2026-11`` are single tokens (spaCy's default
   splits ``2026-11`` and ``JOB-AR-AGING``);
@@ -57,6 +58,8 @@ def _infixes() -> List[str]:
         rf"(?<=[{ALPHA_LOWER}{CONCAT_QUOTES}])\.(?=[{ALPHA_UPPER}{CONCAT_QUOTES}])",
         rf"(?<=[{ALPHA}]),(?=[{ALPHA}])",
         rf"(?<=[{ALPHA}0-9])[:<>=](?=[{ALPHA}])",
+        # "AP/AR", "sales/purchasing": two modules, not one word ("A/R" stays a phrase)
+        rf"(?<=[{ALPHA}])/(?=[{ALPHA}])",
         CJK_CHAR,
     ]
 

@@ -54,4 +54,36 @@ def test_directory_names_after_a_hand_over_are_people(monkeypatch, db_url) -> No
     monkeypatch.delenv("CLOSEBOT_DATABASE_URL")
     bare = Message(data={TEXT: "assign HD-30415 to Hana Kim", ENTITIES: []})
     DirectoryPersonExtractor().process([bare])
+    # without a directory, a hand-over still names whoever it goes to
+    assert [(e["entity"], e["value"]) for e in bare.get(ENTITIES)] == [("person", "Hana Kim")]
+
+
+def test_the_stores_companies_by_name_are_companies(monkeypatch, db_url) -> None:
+    from rasa_components.company_names import CompanyNameExtractor
+
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
+    with session_scope() as s:
+        load_file(s, DEMO)
+    extractor = CompanyNameExtractor()
+    message = Message(data={TEXT: "why can't Northwind close? and contoso manufacturing", ENTITIES: []})
+    extractor.process([message])
+    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [
+        ("company", "Northwind"), ("company", "contoso manufacturing")]
+    monkeypatch.delenv("CLOSEBOT_DATABASE_URL")
+    bare = Message(data={TEXT: "why can't Northwind close?", ENTITIES: []})
+    CompanyNameExtractor().process([bare])
     assert bare.get(ENTITIES) == []
+
+
+def test_an_out_of_scope_message_keeps_no_entity() -> None:
+    from rasa.shared.nlu.constants import INTENT
+
+    from rasa_components.out_of_scope_entities import OutOfScopeEntityFilter
+
+    period = [{"entity": "period", "start": 27, "end": 32, "value": "March"}]
+    payslip = Message(data={TEXT: "where is my payslip for March", INTENT: {"name": "out_of_scope"},
+                            ENTITIES: list(period)})
+    close = Message(data={TEXT: "why can't I close for March", INTENT: {"name": "report_blocked_close"},
+                          ENTITIES: list(period)})
+    OutOfScopeEntityFilter().process([payslip, close])
+    assert payslip.get(ENTITIES) == [] and close.get(ENTITIES) == period

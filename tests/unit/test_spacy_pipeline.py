@@ -81,16 +81,33 @@ def test_cjk_characters_are_split(nlp) -> None:
          [("fixed assets", "module"), ("payroll", "module"), ("C100", "company"),
           ("this month", "period")]),
         ("SO-1042 has no price", [("SO-1042", "record_id")]),
+        ("whats blocking stock close for FY26 P11", [("stock", "module"), ("FY26 P11", "period")]),
+        ("P11 FY2026 and FY26-P11", [("P11 FY2026", "period"), ("FY26-P11", "period")]),
+        ("no, the other company", [("other company", "company")]),
         ("May I open a ticket?", []),
         ("assign CLS-000002 to li.wei", [("CLS-000002", "ticket_number"), ("li.wei", "person")]),
         ("give cls-2 to u-hana pls", [("cls-2", "ticket_number"), ("u-hana", "person")]),
         ("CLS-2 -> @hana", [("CLS-2", "ticket_number"), ("@hana", "person")]),
         ("e.g. the invoice", []),
+        ("AP/AR both stuck, A/R worse", [("AP", "module"), ("AR", "module"), ("A/R", "module")]),
+
         ("hey closebot month end stuck again :(", []),
     ],
 )
 def test_entities(nlp, text, expected) -> None:
     assert ents(nlp, text) == expected
+
+
+@pytest.mark.parametrize("text, modules", [
+    ("那两张销售订单的销售模块", ["销售"]),  # the shortest name; an order is no module
+    ("whats the sales tax on that? cash basis or cash flow", []),
+    ("sales orders unpriced, sales close blocked", ["sales"]),
+    ("现金流量表怎么编，现金模块", ["现金"]),
+    ("nudge the AR clerk, the sales team says the AR close is stuck", ["AR"]),  # people, not modules
+    ("sales will not close, 销售部说价格明天改", ["sales"]),
+])
+def test_a_module_word_naming_something_else_is_no_module(nlp, text, modules) -> None:
+    assert [t for t, label in ents(nlp, text) if label == "module"] == modules
 
 
 def test_text_with_cjk_is_never_one_url_token(nlp) -> None:
