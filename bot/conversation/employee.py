@@ -108,10 +108,11 @@ def diagnose_close(
         company_text = picked
     if not company_text and before is not None:
         company_text = before.company
-    if follow_up and before is not None:
-        period_text = period_text or (before.period if company_text == before.company else None)
-    module_text = _target_module(message, module_text, before.module if follow_up and before else None)
     company = find_company(session, company_text) if company_text else session.get(Company, user.company_id)
+    if follow_up and before is not None:
+        same_company = company is not None and company.id == before.company
+        period_text = period_text or (before.period if same_company else None)
+    module_text = _target_module(message, module_text, before.module if follow_up and before else None)
     if company is None:
         return Reply([f"I don't know a company {company_text!r}. Your company is {user.company_id}."])
     try:

@@ -198,3 +198,12 @@ def test_a_company_named_by_name_filters_the_queue_and_targets_the_diagnosis(dem
     contoso = text(helpdesk.queue(demo_session, "u-hana", "queue", company_text="contoso manufacturing"))
     assert "(C200)" in contoso and "CLS-" not in contoso
     assert text(employee.diagnose_close(demo_session, "u-hana", company_text="Contoso")).startswith("✅ C200")
+
+
+def test_a_fix_question_naming_the_company_in_view_by_name_keeps_the_diagnosis(demo_session) -> None:
+    employee.diagnose_close(demo_session, "u-alex", period_text="2026-10")
+    shown = view.load(demo_session, "", "u-alex").diagnosis
+    reply = text(fixing.fix_blocker(demo_session, "u-alex", message="how do I fix Northwind's blocker?",
+                                    company_text="Northwind"))
+    assert view.load(demo_session, "", "u-alex").diagnosis.period == shown.period == "2026-10"
+    assert "I don't know a company" not in reply
