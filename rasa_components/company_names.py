@@ -7,46 +7,27 @@ The companies are read at most once a minute, and only where a database is confi
 the component adds nothing.
 """
 
-from typing import Any, Dict, List
+from typing import Any, List, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.company_mentions import CompanyEntry, company_spans
-from rasa_components.store_reading import StoreReading, put_spans
-
-ENTITY = "company"
-
-
-def _companies(session: Any) -> List[CompanyEntry]:
-    from bot.store.companies import company_entries
-
-    return company_entries(session)
+from rasa_components.store_reading import StoreSpanExtractor
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class CompanyNameExtractor(GraphComponent):
+class CompanyNameExtractor(StoreSpanExtractor):
     """Adds ``company`` entities for the store's company names (see the module docstring)."""
 
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "CompanyNameExtractor":
-        return cls()
+    entity = "company"
+    what = "company names"
 
-    def __init__(self) -> None:
-        self.companies = StoreReading(_companies, [], "company names").get
+    @staticmethod
+    def read(session: Any) -> List[CompanyEntry]:
+        from bot.store.companies import company_entries
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        companies = self.companies()
-        if not companies:
-            return messages
-        for message in messages:
-            text = message.get(TEXT) or ""
-            spans = [(start, end) for start, end, _ in company_spans(text, companies)]
-            if spans:
-                put_spans(message, text, spans, ENTITY, self.__class__.__name__)
-        return messages
+        return company_entries(session)
+
+    @staticmethod
+    def spans(text: str, stored: List[CompanyEntry]) -> List[Tuple[int, int]]:
+        return [(start, end) for start, end, _ in company_spans(text, stored)]

@@ -8,45 +8,29 @@ The directory is read at most once a minute, and only where a database is config
 only the hand-overs are tagged.
 """
 
-from typing import Any, Dict, List
+from typing import Any, List, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.person_mentions import DirectoryEntry, handover_spans, person_spans
-from rasa_components.store_reading import StoreReading, put_spans
-
-ENTITY = "person"
-
-
-def _entries(session: Any) -> List[DirectoryEntry]:
-    from bot.people.directory import directory_entries
-
-    return directory_entries(session)
+from rasa_components.store_reading import StoreSpanExtractor
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class DirectoryPersonExtractor(GraphComponent):
-    """Adds ``person`` entities for the directory's names (see the module docstring)."""
+class DirectoryPersonExtractor(StoreSpanExtractor):
+    """Adds ``person`` entities for the directory's names and hand-overs (see the module docstring)."""
 
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "DirectoryPersonExtractor":
-        return cls()
+    entity = "person"
+    what = "the user directory"
 
-    def __init__(self) -> None:
-        self.directory = StoreReading(_entries, [], "the user directory").get
+    @staticmethod
+    def read(session: Any) -> List[DirectoryEntry]:
+        from bot.people.directory import directory_entries
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        people = self.directory()
-        for message in messages:
-            text = message.get(TEXT) or ""
-            spans = person_spans(text, people) if people else []
-            spans += [(s, e) for s, e in handover_spans(text) if all(e <= s2 or e2 <= s for s2, e2 in spans)]
-            if spans:
-                put_spans(message, text, spans, ENTITY, self.__class__.__name__)
-        return messages
+        return directory_entries(session)
+
+    @staticmethod
+    def spans(text: str, stored: List[DirectoryEntry]) -> List[Tuple[int, int]]:
+        named = person_spans(text, stored) if stored else []
+        handed = [(s, e) for s, e in handover_spans(text) if all(e <= s2 or e2 <= s for s2, e2 in named)]
+        return sorted(named + handed)

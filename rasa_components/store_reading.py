@@ -1,8 +1,9 @@
-"""What an NLU component reads from Closebot's store (ticket prefixes, the directory's names):
-cached for a while, read only where a database is configured, and never an error for NLU.
+"""What an NLU component reads from Closebot's store (ticket prefixes, the directory's names,
+company names): cached for a while, read only where a database is configured, and never an error
+for NLU.
 
 Also the one way such a component puts its spans into a message: replacing what another
-extractor tagged on the same characters.
+extractor tagged on the same characters; and the extractor they share (``StoreSpanExtractor``).
 """
 
 import logging
@@ -11,7 +12,10 @@ import threading
 import time
 from typing import Any, Callable, Dict, Generic, List, Sequence, Tuple, TypeVar
 
-from rasa.shared.nlu.constants import ENTITIES
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from sqlalchemy.orm import Session
 
@@ -56,3 +60,38 @@ def put_spans(message: Message, text: str, spans: Sequence[Tuple[int, int]], ent
     found = [{"entity": entity, "start": start, "end": end, "value": text[start:end], "extractor": extractor}
              for start, end in spans]
     message.set(ENTITIES, sorted(kept + found, key=lambda e: e.get("start", 0)), add_to_output=True)
+
+
+class StoreSpanExtractor(GraphComponent):
+    """An entity extractor whose spans depend on what the store holds: ``read`` it (cached, empty
+    without a store), then tag ``spans(text, stored)`` as ``entity``. Subclasses register
+    themselves with Rasa and say the four."""
+
+    entity = ""
+    what = ""
+
+    @staticmethod
+    def read(session: Session) -> Any:
+        raise NotImplementedError
+
+    @staticmethod
+    def spans(text: str, stored: Any) -> List[Tuple[int, int]]:
+        raise NotImplementedError
+
+    @classmethod
+    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "StoreSpanExtractor":
+        return cls()
+
+    def __init__(self) -> None:
+        self.stored = StoreReading(self.read, [], self.what).get
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        stored = self.stored()
+        for message in messages:
+            text = message.get(TEXT) or ""
+            spans = self.spans(text, stored)
+            if spans:
+                put_spans(message, text, spans, self.entity, self.__class__.__name__)
+        return messages
+

@@ -7,44 +7,27 @@ The store's prefixes are read at most once a minute, and only where a database i
 (``CLOSEBOT_DATABASE_URL``: the servers); training and benchmarks use the built-in ones.
 """
 
-from typing import Any, Dict, List
+from typing import Any, List, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import TEXT
-from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.ticket_mentions import ticket_spans
-from rasa_components.store_reading import StoreReading, put_spans
-
-ENTITY = "ticket_number"
-
-
-def _prefixes(session: Any) -> List[str]:
-    from bot.tickets.lookup import store_prefixes
-
-    return store_prefixes(session)
+from rasa_components.store_reading import StoreSpanExtractor
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class TicketNumberExtractor(GraphComponent):
+class TicketNumberExtractor(StoreSpanExtractor):
     """Adds ``ticket_number`` entities (see the module docstring)."""
 
-    @classmethod
-    def create(cls, config: Dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "TicketNumberExtractor":
-        return cls()
+    entity = "ticket_number"
+    what = "ticket prefixes"
 
-    def __init__(self) -> None:
-        self.store_prefixes = StoreReading(_prefixes, [], "ticket prefixes").get
+    @staticmethod
+    def read(session: Any) -> List[str]:
+        from bot.tickets.lookup import store_prefixes
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        prefixes = self.store_prefixes()
-        for message in messages:
-            text = message.get(TEXT) or ""
-            spans = ticket_spans(text, prefixes)
-            if spans:
-                put_spans(message, text, spans, ENTITY, self.__class__.__name__)
-        return messages
+        return store_prefixes(session)
+
+    @staticmethod
+    def spans(text: str, stored: List[str]) -> List[Tuple[int, int]]:
+        return ticket_spans(text, stored)

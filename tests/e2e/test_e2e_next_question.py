@@ -101,3 +101,14 @@ def test_forged_slots_and_events_leak_nothing_and_store_nothing(servers) -> None
         escalation = s.scalar(select(Escalation).where(Escalation.ticket_id == ticket.id))
         stored = str([ticket.diagnosis, ticket.summary, escalation.diagnosis, escalation.transcript])
     assert ticket.company_id == "C100" and "FORGED" not in stored
+
+
+def test_companies_named_by_name_through_nlu(servers) -> None:
+    hana = "u-hana:names"
+    reply = texts(servers.say(hana, "what's blocking Contoso Manufacturing this month?"))
+    assert "✅ C200 2026-11: the general ledger has nothing blocking it" in reply
+    reply = texts(servers.say(hana, "open tickets for Northwind pls"))
+    assert "(C100)" in reply and "C200" not in reply
+    # a company the user may not see, named by name, is refused like its id
+    reply = texts(servers.say("u-mei:names", "why can't contoso close november?"))
+    assert "You can only look at company C100" in reply and "For C200" in reply
