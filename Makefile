@@ -2,7 +2,7 @@
 # the benchmarks) unless RASA_TELEMETRY_ENABLED is set in the environment (=true turns it on).
 export RASA_TELEMETRY_ENABLED ?= false
 
-.PHONY: setup run run-production test lint train readme-conversations bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-cost
+.PHONY: setup run run-production test lint train readme-conversations bench bench-nlu bench-banking77 bench-dialogue bench-latency bench-scale bench-names bench-cost
 
 setup:  ## venv, packages, spaCy pipeline, trained model, demo data
 	scripts/setup.sh
@@ -43,4 +43,7 @@ bench-scale:      ## diagnose and scenario load at 10k/100k/1M orders on SQLite 
 bench-cost:       ## training and retraining time, start-up time, resident memory
 	.venv/bin/python -m bench.cost $(ARGS)
 
-bench: bench-nlu bench-banking77 bench-dialogue bench-scale bench-cost bench-latency
+bench-names:      ## people and company names looked up per message at 100/1k/5k of each
+	.venv/bin/python -m bench.name_lookup $(ARGS)
+
+bench: bench-nlu bench-banking77 bench-dialogue bench-scale bench-names bench-cost bench-latency

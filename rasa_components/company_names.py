@@ -2,7 +2,7 @@
 "Northwind", "contoso manufacturing". Runs after the entity ruler, which knows only the shape of
 company ids; a span it tagged otherwise on the same characters is replaced.
 
-The companies are read at most once a minute, and only where a database is configured
+The companies are read (and indexed) at most once a minute, and only where a database is configured
 (``CLOSEBOT_DATABASE_URL``: the servers, and ``bench.nlu`` on the demo scenario); without one
 the component adds nothing.
 """
@@ -11,7 +11,7 @@ from typing import Any, List, Tuple
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
-from bot.nlp.company_mentions import CompanyEntry, company_spans
+from bot.nlp.company_mentions import CompanyNames
 from rasa_components.store_reading import StoreSpanExtractor
 
 
@@ -23,11 +23,11 @@ class CompanyNameExtractor(StoreSpanExtractor):
     what = "company names"
 
     @staticmethod
-    def read(session: Any) -> List[CompanyEntry]:
+    def read(session: Any) -> CompanyNames:
         from bot.store.companies import company_entries
 
-        return company_entries(session)
+        return CompanyNames(company_entries(session))
 
     @staticmethod
-    def spans(text: str, stored: List[CompanyEntry]) -> List[Tuple[int, int]]:
-        return [(start, end) for start, end, _ in company_spans(text, stored)]
+    def spans(text: str, stored: Any) -> List[Tuple[int, int]]:
+        return [(start, end) for start, end, _ in stored.spans(text)] if stored else []

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Sequence, Set, Tuple
 
+from bot.nlp.phrase_index import PhraseIndex, longest_first
+
 #: First words that name no company on their own ("Global Trading", "The Works", "China Steel").
 _GENERIC_WORDS = frozenset({
     "the", "global", "international", "general", "national", "united", "first", "new", "china",
@@ -67,19 +69,28 @@ def name_forms(companies: Iterable[CompanyEntry]) -> Dict[str, str]:
     return dict(sorted(unique.items(), key=lambda item: len(item[0]), reverse=True))
 
 
-def _occurrences(text: str, form: str) -> Iterable[Tuple[int, int]]:
-    # ASCII boundaries, so "Contoso的工资" (no space before Chinese) still matches
-    body = r"\s+".join(map(re.escape, form.split()))
-    pattern = r"(?<![A-Za-z0-9_@.-])" + body + r"(?![A-Za-z0-9_@-]|\.\w)"
-    for match in re.finditer(pattern, text, re.IGNORECASE):
-        yield match.start(), match.end()
+#: ASCII boundaries, so "Contoso的工资" (no space before Chinese) still matches.
+_BEFORE = r"(?<![A-Za-z0-9_@.-])"
+_AFTER = r"(?![A-Za-z0-9_@-]|\.\w)"
+
+
+class CompanyNames:
+    """The store's companies, indexed once, found in any number of messages."""
+
+    def __init__(self, companies: Sequence[CompanyEntry]) -> None:
+        self._index = PhraseIndex(name_forms(companies), _BEFORE, _AFTER)
+
+    def __bool__(self) -> bool:
+        return bool(self._index)
+
+    def spans(self, text: str) -> List[Tuple[int, int, str]]:
+        """(start, end, company id) of the companies ``text`` names, longest forms first, no
+        overlaps."""
+        return [(start, end, company_id)
+                for start, end, _, company_id in longest_first(self._index.occurrences(text))]
 
 
 def company_spans(text: str, companies: Sequence[CompanyEntry]) -> List[Tuple[int, int, str]]:
-    """(start, end, company id) of the companies ``text`` names, longest forms first, no overlaps."""
-    found: List[Tuple[int, int, str]] = []
-    for form, company_id in name_forms(companies).items():
-        for start, end in _occurrences(text, form):
-            if all(end <= s or e <= start for s, e, _ in found):
-                found.append((start, end, company_id))
-    return sorted(found)
+    """(start, end, company id) of the companies ``text`` names (one message; index
+    ``CompanyNames`` once for many)."""
+    return CompanyNames(companies).spans(text)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, List, Sequence, Tuple
 
 from bot.nlp.patterns import MODULE_ALIASES, MONTH_WORDS
+from bot.nlp.phrase_index import PhraseIndex, longest_first
 
 #: Names too common as words to be read as a person, even after a cue.
 _NOT_NAMES = frozenset({"root", "admin", "system", "bot", "the", "me", "it", "team", "finance", "helpdesk"})
@@ -50,24 +51,33 @@ def name_forms(people: Iterable[DirectoryEntry]) -> Tuple[List[str], List[str]]:
     return sorted(specific, key=len, reverse=True), sorted(lone - specific, key=len, reverse=True)
 
 
-def _occurrences(text: str, form: str) -> Iterable[Tuple[int, int]]:
-    # ASCII boundaries, so "转给Li Wei" (no space after Chinese) still matches
-    pattern = r"(?<![A-Za-z0-9_.@-])" + r"\s+".join(map(re.escape, form.split())) + r"(?![A-Za-z0-9_-]|[.@]\w)"
-    for match in re.finditer(pattern, text, re.IGNORECASE):
-        yield match.start(), match.end()
+#: ASCII boundaries, so "转给Li Wei" (no space after Chinese) still matches.
+_BEFORE = r"(?<![A-Za-z0-9_.@-])"
+_AFTER = r"(?![A-Za-z0-9_-]|[.@]\w)"
+
+
+class DirectoryNames:
+    """The directory's names, indexed once, found in any number of messages."""
+
+    def __init__(self, people: Sequence[DirectoryEntry]) -> None:
+        specific, lone = name_forms(people)
+        self._index = PhraseIndex({**{f: "lone" for f in lone}, **{f: "specific" for f in specific}},
+                                  _BEFORE, _AFTER)
+
+    def __bool__(self) -> bool:
+        return bool(self._index)
+
+    def spans(self, text: str) -> List[Tuple[int, int]]:
+        """Character spans of the directory's people in ``text`` after a cue, longest forms
+        first, no overlaps."""
+        cued = [found for found in self._index.occurrences(text) if _CUE.search(text[:found[0]])]
+        return [(start, end) for start, end, _, _ in longest_first(cued)]
 
 
 def person_spans(text: str, people: Sequence[DirectoryEntry]) -> List[Tuple[int, int]]:
-    """Character spans of the directory's people in ``text``, longest forms first, no overlaps."""
-    specific, lone = name_forms(people)
-    spans: List[Tuple[int, int]] = []
-
-    def free(start: int, end: int) -> bool:
-        return all(end <= s or e <= start for s, e in spans)
-
-    for form in [*specific, *lone]:
-        spans.extend((s, e) for s, e in _occurrences(text, form) if free(s, e) and _CUE.search(text[:s]))
-    return sorted(spans)
+    """Character spans of the directory's people in ``text`` (one message; index
+    ``DirectoryNames`` once for many)."""
+    return DirectoryNames(people).spans(text)
 
 
 #: A hand-over of a ticket: the verb, then within the clause "to <who>".

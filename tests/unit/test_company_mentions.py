@@ -46,3 +46,13 @@ def test_a_form_two_companies_share_names_neither() -> None:
     assert "contoso" not in forms
     assert forms["contoso retail"] == "C500"
     assert forms["northwind"] == "C100"
+
+
+def test_the_phrase_index_tries_only_phrases_starting_at_a_word() -> None:
+    from bot.nlp.phrase_index import PhraseIndex, longest_first
+
+    index = PhraseIndex({"li wei": "u-li", "li": "lone", "li.wei": "handle", "北风贸易": "C4"},
+                        r"(?<![A-Za-z0-9_.@-])", r"(?![A-Za-z0-9_-]|[.@]\w)")
+    found = longest_first(index.occurrences("ping Li  Wei, li.wei's and 上海北风贸易; not Lily or oli"))
+    assert [(phrase, value) for _, _, phrase, value in found] == [
+        ("li wei", "u-li"), ("li.wei", "handle"), ("北风贸易", "C4")]
