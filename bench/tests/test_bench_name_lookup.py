@@ -16,7 +16,7 @@ def test_the_index_finds_what_the_messages_name() -> None:
     person, firm = directory[25], firms[25]
     names = DirectoryNames(directory)
     assert [texts[0][s:e] for s, e in names.spans(texts[0])] == [person.name]
-    assert [t for _, _, t in company_spans(texts[2], firms)] == [firm.company_id]
+    assert [ids for _, _, ids in company_spans(texts[2], firms)] == [(firm.company_id,)]
     assert names.spans(texts[4]) == [] and company_spans(texts[5], firms) == []
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation import helpdesk, knowledge, transcript
 from bot.conversation import view as views
+from bot.conversation.companies import company_meant
 from bot.conversation.render import diagnosis_buttons, local_time, render_blocker, render_diagnosis
 from bot.conversation.reply import (
     MY_TICKETS,
@@ -53,7 +54,6 @@ from bot.people.access import (
 )
 from bot.people.directory import display, people_text
 from bot.store import audit
-from bot.store.companies import find_company
 from bot.store.models import Company, Component, Job, Ticket, User
 from bot.tickets import service as tickets
 from bot.tickets.content import category_for
@@ -108,13 +108,19 @@ def diagnose_close(
         company_text = picked
     if not company_text and before is not None:
         company_text = before.company
-    company = find_company(session, company_text) if company_text else session.get(Company, user.company_id)
-    if follow_up and before is not None:
-        same_company = company is not None and company.id == before.company
-        period_text = period_text or (before.period if same_company else None)
     module_text = _target_module(message, module_text, before.module if follow_up and before else None)
+    if company_text:
+        meant = company_meant(session, user, company_text, "report_blocked_close",
+                              period=period_text, module=module_text)
+        if isinstance(meant, Reply):
+            return meant
+        company: Optional[Company] = meant
+    else:
+        company = session.get(Company, user.company_id)
     if company is None:
-        return Reply([f"I don't know a company {company_text!r}. Your company is {user.company_id}."])
+        return Reply([f"I don't know your company {user.company_id!r} yet; an administrator adds it."])
+    if follow_up and before is not None and company.id == before.company:
+        period_text = period_text or before.period
     try:
         require_company_access(user, company.id)
     except PermissionDenied as exc:

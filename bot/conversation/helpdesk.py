@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.conversation import view as views
+from bot.conversation.companies import company_meant
 from bot.conversation.reply import MY_TICKETS, QUEUE, Reply, intent_button, known_user, known_user_or
 from bot.conversation.targets import Said, as_said, named_or_focus, target
 from bot.conversation.transcript import said_here
@@ -32,7 +33,7 @@ from bot.people.access import (
 )
 from bot.people.directory import display, find_people
 from bot.store import audit
-from bot.store.companies import company_entries, find_company
+from bot.store.companies import companies_called, company_entries
 from bot.store.models import Company, Ticket, User
 from bot.tickets import escalations
 from bot.tickets import service as tickets
@@ -52,7 +53,9 @@ def queue(
         audit.record(session, user.id, "queue_refused", user.company_id, {"role": user.role})
         return Reply([QUEUE_REFUSAL], [MY_TICKETS])
     wanted = queue_filter_from_text(message)
-    company_id = _company_named(session, message, company_text)
+    company_id = _company_named(session, user, message, company_text)
+    if isinstance(company_id, Reply):
+        return company_id
     if company_id is not None and session.get(Company, company_id) is None:
         return Reply([f"I don't know a company {company_id}, so I have no queue for it."], [QUEUE])
     status = queue_status_from_text(message)
@@ -99,17 +102,20 @@ def _deadlines(session: Session, company_ids: set) -> Dict[str, str]:
 _COMPANY_TOKEN = re.compile(r"\b[A-Za-z]{1,5}\d{1,6}\b")
 
 
-def _company_named(session: Session, message: Optional[str], company_text: Optional[str]) -> Optional[str]:
+def _company_named(session: Session, user: User, message: Optional[str],
+                   company_text: Optional[str]) -> Union[str, Reply, None]:
     """The company a queue request names: the NLU's value (an id or a name), else a company the
-    message calls by name, else an id the message mentions that
-    the store holds, or that looks like its ids (``C999`` beside ``C100``: named, unknown). A
-    named company always filters, so an unknown one is said, never dropped."""
+    message calls by name, else an id the message mentions that the store holds, or that looks
+    like its ids (``C999`` beside ``C100``: named, unknown). A named company always filters, so an
+    unknown one is said, never dropped; a name several companies share gets "which one?"."""
+    if not company_text:
+        by_name = company_spans(message or "", company_entries(session))
+        company_text = message[by_name[0][0]:by_name[0][1]] if message and by_name else None
     if company_text:
-        company = find_company(session, company_text)
-        return company.id if company is not None else resolve_company(company_text)
-    by_name = company_spans(message or "", company_entries(session))
-    if by_name:
-        return by_name[0][2]
+        if not companies_called(session, company_text):
+            return resolve_company(company_text)
+        meant = company_meant(session, user, company_text, "helpdesk_queue")
+        return meant if isinstance(meant, Reply) else meant.id
     for token in _COMPANY_TOKEN.findall(message or ""):
         found = session.scalar(select(Company.id).where(func.upper(Company.id) == token.upper()))
         if found:

@@ -4,8 +4,10 @@ Manufacturing 的工资", "what about contoso".
 The entity ruler knows only the shape of company ids ("C200"); names are data, so they are read
 from the store and matched here. A company is found by its whole name, its name without a
 legal suffix or a parenthesised place ("Northwind Trading (Shanghai) Co., Ltd." -> "Northwind
-Trading"), or its first word when that word is distinctive (not a generic business word) and no
-other company's name starts with it. Pure text matching: the caller reads the companies.
+Trading"), or its first word when that word is distinctive (not a generic business word). A
+form two companies share ("Contoso" for Contoso Manufacturing and Contoso Retail) is still a
+company named: both ids come back, and the conversation asks which. Pure text matching: the
+caller reads the companies.
 """
 
 import re
@@ -50,22 +52,23 @@ def _short_forms(name: str) -> Set[str]:
     return {f for f in forms if len(f) >= MIN_FORM_CHARS}
 
 
-def name_forms(companies: Iterable[CompanyEntry]) -> Dict[str, str]:
-    """Each form a company may be called by -> its id, longest forms first; a form two companies
-    share names neither."""
+def form_owners(companies: Iterable[CompanyEntry]) -> Dict[str, Tuple[str, ...]]:
+    """Each form a company may be called by -> the ids of the companies called so (more than
+    one when two names share it: "Contoso" for Contoso Manufacturing and Contoso Retail)."""
     owners: Dict[str, Set[str]] = {}
     entries = [c for c in companies if c.name.strip()]
     for company in entries:
         for form in _short_forms(company.name):
             owners.setdefault(form, set()).add(company.company_id)
-    first_words: Dict[str, Set[str]] = {}
-    for company in entries:
         first = re.split(r"[\s(（,]", company.name.strip().lower(), maxsplit=1)[0]
         if len(first) >= 4 and first.isascii() and first.isalpha() and first not in _GENERIC_WORDS:
-            first_words.setdefault(first, set()).add(company.company_id)
-    for word, ids in first_words.items():
-        owners.setdefault(word, set()).update(ids)
-    unique = {form: next(iter(ids)) for form, ids in owners.items() if len(ids) == 1}
+            owners.setdefault(first, set()).add(company.company_id)
+    return {form: tuple(sorted(ids)) for form, ids in owners.items()}
+
+
+def name_forms(companies: Iterable[CompanyEntry]) -> Dict[str, str]:
+    """Each form that names one company -> its id, longest forms first."""
+    unique = {form: ids[0] for form, ids in form_owners(companies).items() if len(ids) == 1}
     return dict(sorted(unique.items(), key=lambda item: len(item[0]), reverse=True))
 
 
@@ -78,19 +81,20 @@ class CompanyNames:
     """The store's companies, indexed once, found in any number of messages."""
 
     def __init__(self, companies: Sequence[CompanyEntry]) -> None:
-        self._index = PhraseIndex(name_forms(companies), _BEFORE, _AFTER)
+        owners = {form: ",".join(ids) for form, ids in form_owners(companies).items()}
+        self._index = PhraseIndex(owners, _BEFORE, _AFTER)
 
     def __bool__(self) -> bool:
         return bool(self._index)
 
-    def spans(self, text: str) -> List[Tuple[int, int, str]]:
-        """(start, end, company id) of the companies ``text`` names, longest forms first, no
-        overlaps."""
-        return [(start, end, company_id)
-                for start, end, _, company_id in longest_first(self._index.occurrences(text))]
+    def spans(self, text: str) -> List[Tuple[int, int, Tuple[str, ...]]]:
+        """(start, end, ids of the companies called so) for each company ``text`` names, longest
+        forms first, no overlaps; a name two companies share gives both ids."""
+        return [(start, end, tuple(ids.split(",")))
+                for start, end, _, ids in longest_first(self._index.occurrences(text))]
 
 
-def company_spans(text: str, companies: Sequence[CompanyEntry]) -> List[Tuple[int, int, str]]:
-    """(start, end, company id) of the companies ``text`` names (one message; index
+def company_spans(text: str, companies: Sequence[CompanyEntry]) -> List[Tuple[int, int, Tuple[str, ...]]]:
+    """(start, end, company ids) of the companies ``text`` names (one message; index
     ``CompanyNames`` once for many)."""
     return CompanyNames(companies).spans(text)

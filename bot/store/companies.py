@@ -5,9 +5,12 @@ from typing import List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.nlp.company_mentions import CompanyEntry, name_forms
+from bot.nlp.company_mentions import CompanyEntry, form_owners
 from bot.nlp.normalize import resolve_company
 from bot.store.models import Company
+
+#: How many companies a loose name ("trading") may list before it names none.
+MAX_CALLED = 5
 
 
 def company_entries(session: Session, limit: int = 5000) -> List[CompanyEntry]:
@@ -16,18 +19,25 @@ def company_entries(session: Session, limit: int = 5000) -> List[CompanyEntry]:
     return [CompanyEntry(company_id, name or "") for company_id, name in rows]
 
 
-def find_company(session: Session, text: str) -> Optional[Company]:
-    """The company ``text`` names: its id; else the one company called so (a whole name, a name
-    without its legal form, a distinctive first word); else the one whose name contains the
-    words. None when nothing, or more than one company, matches."""
+def companies_called(session: Session, text: str) -> List[Company]:
+    """Every company ``text`` may name: its id; else the companies called so (a whole name, a
+    name without its legal form, a distinctive first word: several when they share it); else
+    those whose name contains the words (up to ``MAX_CALLED``)."""
     company = session.get(Company, resolve_company(text))
     if company is not None:
-        return company
+        return [company]
     words = " ".join(str(text or "").split())
     if len(words) < 3:
-        return None
-    called = name_forms(company_entries(session)).get(words.lower())
-    if called:
-        return session.get(Company, called)
-    named = session.scalars(select(Company).where(Company.name.ilike(f"%{words}%")).limit(2)).all()
-    return named[0] if len(named) == 1 else None
+        return []
+    ids = form_owners(company_entries(session)).get(words.lower())
+    if ids:
+        return [c for c in (session.get(Company, i) for i in ids) if c is not None]
+    query = select(Company).where(Company.name.ilike(f"%{words}%")).order_by(Company.id).limit(MAX_CALLED + 1)
+    named = session.scalars(query).all()
+    return list(named) if len(named) <= MAX_CALLED else []
+
+
+def find_company(session: Session, text: str) -> Optional[Company]:
+    """The one company ``text`` names; None when it names none, or several."""
+    called = companies_called(session, text)
+    return called[0] if len(called) == 1 else None

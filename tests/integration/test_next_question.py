@@ -207,3 +207,25 @@ def test_a_fix_question_naming_the_company_in_view_by_name_keeps_the_diagnosis(d
                                     company_text="Northwind"))
     assert view.load(demo_session, "", "u-alex").diagnosis.period == shown.period == "2026-10"
     assert "I don't know a company" not in reply
+
+
+def test_a_name_two_companies_share_asks_which_among_those_the_user_may_see(demo_session) -> None:
+    from bot.store.models import Company
+
+    demo_session.add(Company(id="C500", name="Contoso Retail", current_period="2026-11"))
+    demo_session.flush()
+    asked = employee.diagnose_close(demo_session, "u-hana", company_text="Contoso", period_text="October")
+    assert text(asked) == "'Contoso' could be C200 (Contoso Manufacturing), C500 (Contoso Retail). Which one?"
+    assert [b.payload for b in asked.buttons] == [
+        '/report_blocked_close{"company": "C200", "period": "October"}',
+        '/report_blocked_close{"company": "C500", "period": "October"}']
+    assert view.load(demo_session, "", "u-hana").diagnosis is None  # nothing diagnosed on a guess
+    # an accountant of C200 sees one of the two: that one is meant
+    assert text(employee.diagnose_close(demo_session, "u-sam", company_text="contoso")).startswith("✅ C200")
+    # an employee of C100 sees neither: refused, as for an id
+    assert "You can only look at company C100" in text(employee.diagnose_close(demo_session, "u-mei",
+                                                                                company_text="Contoso"))
+    queue = helpdesk.queue(demo_session, "u-hana", "open tickets for contoso")
+    assert "Which one?" in text(queue)
+    assert [b.payload for b in queue.buttons] == ['/helpdesk_queue{"company": "C200"}',
+                                                  '/helpdesk_queue{"company": "C500"}']

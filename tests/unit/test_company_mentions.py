@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.nlp.company_mentions import CompanyEntry, company_spans, name_forms
+from bot.nlp.company_mentions import CompanyEntry, company_spans, form_owners, name_forms
 
 COMPANIES = [
     CompanyEntry("C100", "Northwind Trading (Shanghai)"),
@@ -14,7 +14,7 @@ COMPANIES = [
 
 
 def found(text: str) -> list:
-    return [(text[start:end], company_id) for start, end, company_id in company_spans(text, COMPANIES)]
+    return [(text[start:end], ",".join(ids)) for start, end, ids in company_spans(text, COMPANIES)]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -31,19 +31,22 @@ def test_a_company_is_found_by_what_people_call_it(text, expected) -> None:
     assert found(text) == expected
 
 
+def test_a_name_two_companies_share_names_both() -> None:
+    assert found("contoso is blocked") == [("contoso", "C200,C500")]
+
+
 @pytest.mark.parametrize("text", [
-    "contoso is blocked",           # two companies start with "Contoso": names neither
     "global markets are down",      # a generic first word is no company
     "mail ops@northwind.example",   # an address, not the company
     "northwinds of change",         # not a whole word
 ])
-def test_no_company_from_a_shared_generic_or_partial_word(text) -> None:
+def test_no_company_from_a_generic_or_partial_word(text) -> None:
     assert found(text) == []
 
 
-def test_a_form_two_companies_share_names_neither() -> None:
+def test_a_form_two_companies_share_names_neither_alone() -> None:
     forms = name_forms(COMPANIES)
-    assert "contoso" not in forms
+    assert "contoso" not in forms and form_owners(COMPANIES)["contoso"] == ("C200", "C500")
     assert forms["contoso retail"] == "C500"
     assert forms["northwind"] == "C100"
 
