@@ -107,7 +107,7 @@ def test_companies_named_by_name_through_nlu(servers) -> None:
     hana = "u-hana:names"
     reply = texts(servers.say(hana, "what's blocking Contoso Manufacturing this month?"))
     assert "✅ C200 2026-11: the general ledger has nothing blocking it" in reply
-    reply = texts(servers.say(hana, "open tickets for Northwind pls"))
+    reply = texts(servers.say(hana, "show the ticket queue for Northwind"))
     assert "(C100)" in reply and "C200" not in reply
     # a company the user may not see, named by name, is refused like its id
     reply = texts(servers.say("u-mei:names", "why can't contoso close november?"))
