@@ -2,6 +2,7 @@
 
 from datetime import datetime, timezone
 
+import pytest
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
@@ -41,38 +42,30 @@ def test_without_a_configured_store_only_the_built_in_formats(monkeypatch) -> No
     assert tags(extractor, "any news on HD-30415?") == [("ticket_number", "HD-30415")]
 
 
-def test_directory_names_after_a_hand_over_are_people(monkeypatch, db_url) -> None:
+@pytest.fixture
+def demo_store(monkeypatch, db_url) -> None:
+    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
+    with session_scope() as s:
+        load_file(s, DEMO)
+
+
+def test_directory_names_after_a_hand_over_are_people(demo_store, monkeypatch) -> None:
     from rasa_components.directory_people import DirectoryPersonExtractor
 
-    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
-    with session_scope() as s:
-        load_file(s, DEMO)
-    extractor = DirectoryPersonExtractor()
-    message = Message(data={TEXT: "assign HD-30415 to Hana Kim", ENTITIES: []})
-    extractor.process([message])
-    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [("person", "Hana Kim")]
+    assert tags(DirectoryPersonExtractor(), "assign HD-30415 to Hana Kim") == [("person", "Hana Kim")]
+    assert tags(DirectoryPersonExtractor(), "hana says it is fixed") == []  # no hand-over, no person
     monkeypatch.delenv("CLOSEBOT_DATABASE_URL")
-    bare = Message(data={TEXT: "assign HD-30415 to Hana Kim", ENTITIES: []})
-    DirectoryPersonExtractor().process([bare])
     # without a directory, a hand-over still names whoever it goes to
-    assert [(e["entity"], e["value"]) for e in bare.get(ENTITIES)] == [("person", "Hana Kim")]
+    assert tags(DirectoryPersonExtractor(), "assign HD-30415 to Hana Kim") == [("person", "Hana Kim")]
 
 
-def test_the_stores_companies_by_name_are_companies(monkeypatch, db_url) -> None:
+def test_the_stores_companies_by_name_are_companies(demo_store, monkeypatch) -> None:
     from rasa_components.company_names import CompanyNameExtractor
 
-    monkeypatch.setenv("CLOSEBOT_DATABASE_URL", db_url)
-    with session_scope() as s:
-        load_file(s, DEMO)
-    extractor = CompanyNameExtractor()
-    message = Message(data={TEXT: "why can't Northwind close? and contoso manufacturing", ENTITIES: []})
-    extractor.process([message])
-    assert [(e["entity"], e["value"]) for e in message.get(ENTITIES)] == [
+    assert tags(CompanyNameExtractor(), "why can't Northwind close? and contoso manufacturing") == [
         ("company", "Northwind"), ("company", "contoso manufacturing")]
     monkeypatch.delenv("CLOSEBOT_DATABASE_URL")
-    bare = Message(data={TEXT: "why can't Northwind close?", ENTITIES: []})
-    CompanyNameExtractor().process([bare])
-    assert bare.get(ENTITIES) == []
+    assert tags(CompanyNameExtractor(), "why can't Northwind close?") == []
 
 
 def test_an_out_of_scope_message_keeps_no_entity() -> None:
