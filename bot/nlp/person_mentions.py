@@ -120,8 +120,8 @@ def _is_somebody(who: str, any_word: bool) -> bool:
         return not who.startswith(_NOBODY_ZH)
     first = who.split()[0]
     name = first.lstrip("@")
-    if name.lower() in _NOBODY or name.lower() in _ENTITY_WORDS:
-        return False
+    if name.lower() in _NOBODY or name.lower() in _ENTITY_WORDS or who.lower() in _ENTITY_WORDS:
+        return False  # "to Accounts Payable" is a module
     # a person by a mention ("@bob"), a user id's shape ("u-hana", "li.wei", "wang_li") or a
     # capitalised name ("Bob"); after a Chinese hand-over ("派给 bob") any Latin word is a name
     return any_word or first.startswith("@") or bool(re.search(r"[._-]", name)) or name[0].isupper()

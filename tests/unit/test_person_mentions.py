@@ -75,6 +75,7 @@ def test_a_hand_over_names_a_person_in_the_directory_or_not(text, expected) -> N
     "转给我吧",
     "它被分给谁了",
     "INC0012345: move to In Progress",
+    "pass CLS-3 to Accounts Payable",
     "交给财务部处理",
     "assign it to someone in AP",
     "reassign cls-4 to bob",  # a lowercase word is only a person by a user id's shape
