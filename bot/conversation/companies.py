@@ -1,14 +1,11 @@
 """The company a message means, when it names one by id or by name; a question when the name
 fits several companies the user may see. Never a guess: a name that fits none is said."""
 
-from typing import Any, Union
-
-from sqlalchemy.orm import Session
+from typing import Any, Sequence, Union
 
 from bot.conversation.reply import Reply, intent_button
 from bot.core.errors import PermissionDenied
 from bot.people.access import require_company_access
-from bot.store.companies import companies_called
 from bot.store.models import Company, User
 
 
@@ -20,12 +17,13 @@ def _may_see(user: User, company_id: str) -> bool:
     return True
 
 
-def company_meant(session: Session, user: User, text: str, intent: str, **entities: Any) -> Union[Company, Reply]:
-    """The company ``text`` names for ``user``. A name several companies share is narrowed to
+def company_meant(user: User, text: str, called: Sequence[Company], intent: str,
+                  **entities: Any) -> Union[Company, Reply]:
+    """The company ``text`` names for ``user``, of those it may name (``called``,
+    ``bot.store.companies.companies_called``). A name several companies share is narrowed to
     those the user may see: one is the answer; several get "which one?" with a button each
     (sending ``intent`` with the company and ``entities`` again); none, the access refusal of the
     first (access is checked again by the caller for a single company)."""
-    called = companies_called(session, text)
     if not called:
         return Reply([f"I don't know a company {text!r}. Your company is {user.company_id}."])
     if len(called) == 1:

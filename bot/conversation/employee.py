@@ -54,6 +54,7 @@ from bot.people.access import (
 )
 from bot.people.directory import display, people_text
 from bot.store import audit
+from bot.store.companies import companies_called
 from bot.store.models import Company, Component, Job, Ticket, User
 from bot.tickets import service as tickets
 from bot.tickets.content import category_for
@@ -110,7 +111,7 @@ def diagnose_close(
         company_text = before.company
     module_text = _target_module(message, module_text, before.module if follow_up and before else None)
     if company_text:
-        meant = company_meant(session, user, company_text, "report_blocked_close",
+        meant = company_meant(user, company_text, companies_called(session, company_text), "report_blocked_close",
                               period=period_text, module=module_text)
         if isinstance(meant, Reply):
             return meant

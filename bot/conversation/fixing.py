@@ -27,7 +27,7 @@ from bot.diagnosis.kinds import kind_words
 from bot.diagnosis.result import Blocker, Diagnosis
 from bot.fixes.guide import guide, waits_on
 from bot.store import audit
-from bot.store.companies import find_company
+from bot.store.companies import companies_called
 from bot.store.models import Job, Order, Payment, User, Voucher
 
 #: Record tables a named id may be found in when it does not block.
@@ -50,8 +50,9 @@ def fix_blocker(
     """The fix for what the message names among the root causes in view (diagnosing first)."""
     view = views.load(session, conversation, user.id)
     intro: List[str] = []
-    named = find_company(session, company_text) if company_text else None
-    other = company_text and (named.id if named else company_text) != (view.diagnosis and view.diagnosis.company)
+    # a company named that is not the one in view (or fits none: said by the diagnosis) diagnoses anew
+    other = bool(company_text) and view.diagnosis is not None and view.diagnosis.company not in {
+        c.id for c in companies_called(session, company_text)}
     if view.diagnosis is None or other:
         first = employee.diagnose_close(session, user.id, conversation=conversation, company_text=company_text)
         view = views.load(session, conversation, user.id)

@@ -112,9 +112,10 @@ def _company_named(session: Session, user: User, message: Optional[str],
         by_name = company_spans(message or "", company_entries(session))
         company_text = message[by_name[0][0]:by_name[0][1]] if message and by_name else None
     if company_text:
-        if not companies_called(session, company_text):
-            return resolve_company(company_text)
-        meant = company_meant(session, user, company_text, "helpdesk_queue")
+        called = companies_called(session, company_text)
+        if not called:
+            return resolve_company(company_text)  # named and unknown: said by the caller
+        meant = company_meant(user, company_text, called, "helpdesk_queue")
         return meant if isinstance(meant, Reply) else meant.id
     for token in _COMPANY_TOKEN.findall(message or ""):
         found = session.scalar(select(Company.id).where(func.upper(Company.id) == token.upper()))

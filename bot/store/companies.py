@@ -1,6 +1,6 @@
 """Companies by what people call them: an id ("c200") or a name ("Contoso", "northwind trading")."""
 
-from typing import List, Optional
+from typing import List
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,9 +35,3 @@ def companies_called(session: Session, text: str) -> List[Company]:
     query = select(Company).where(Company.name.ilike(f"%{words}%")).order_by(Company.id).limit(MAX_CALLED + 1)
     named = session.scalars(query).all()
     return list(named) if len(named) <= MAX_CALLED else []
-
-
-def find_company(session: Session, text: str) -> Optional[Company]:
-    """The one company ``text`` names; None when it names none, or several."""
-    called = companies_called(session, text)
-    return called[0] if len(called) == 1 else None
