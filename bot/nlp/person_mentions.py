@@ -61,8 +61,7 @@ class DirectoryNames:
 
     def __init__(self, people: Sequence[DirectoryEntry]) -> None:
         specific, lone = name_forms(people)
-        self._index = PhraseIndex({**{f: "lone" for f in lone}, **{f: "specific" for f in specific}},
-                                  _BEFORE, _AFTER)
+        self._index = PhraseIndex(dict.fromkeys([*specific, *lone], ""), _BEFORE, _AFTER)
 
     def __bool__(self) -> bool:
         return bool(self._index)
